@@ -1,0 +1,86 @@
+"""Shared fixtures.
+
+The database is real: a SQLite file per test by default, or, when
+``FACTORYBOT_TEST_DATABASE_URL`` names a PostgreSQL server, a fresh schema made for
+this test session (dropped at the end) whose tables are emptied before each test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Base
+
+TEST_DATABASE_URL = os.environ.get("FACTORYBOT_TEST_DATABASE_URL", "")
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's own Slack variables or .env file."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "FACTORY_", "OPENAI_", "MLFLOW_TRACKING")) or name == "DATABASE_URL":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema() -> Iterator[str]:
+    schema = f"factorybot_test_{uuid.uuid4().hex[:10]}"
+    admin = Database(TEST_DATABASE_URL)
+    with admin.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        db = Database(TEST_DATABASE_URL, connect_args={"options": f"-csearch_path={schema}"})
+        upgrade(db.engine)
+        db.dispose()
+        yield schema
+    finally:
+        with admin.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db.engine)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database for this test, as a URL (and ``search_path`` on PostgreSQL)."""
+    if ON_POSTGRES:
+        schema = request.getfixturevalue("_postgres_schema")
+        db = Database(TEST_DATABASE_URL, connect_args={"options": f"-csearch_path={schema}"})
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+        db.dispose()
+        sep = "&" if "?" in TEST_DATABASE_URL else "?"
+        return f"{TEST_DATABASE_URL}{sep}options=-csearch_path%3D{schema}"
+    path = tmp_path / "factorybot.db"
+    shutil.copy(request.getfixturevalue("_sqlite_template"), path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    yield db
+    db.dispose()
