@@ -1,0 +1,17 @@
+"""Slack entry points, one module per Slack surface, each with an explicit ``register(app, services)``.
+
+Handlers parse a payload, call a service, render with :mod:`bot.views`, and nothing else.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.services import Services
+from handlers import commands, errors, events
+
+
+def register_all(app: App, services: Services) -> None:
+    errors.register(app, services)
+    commands.register(app, services)
+    events.register(app, services)

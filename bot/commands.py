@@ -1,0 +1,167 @@
+"""The slash-command surface: what each command offers, and parsing its text.
+
+Plain data, no Slack: ``manifest.yml`` declares these commands (a test keeps both
+in step), the help texts are rendered from them, and handlers dispatch on the parsed
+result.  A subcommand marked ``available=False`` is planned and answers with its usage.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    args: str
+    summary: str
+    available: bool = False
+
+    @property
+    def usage(self) -> str:
+        return f"{self.name} {self.args}".strip()
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    command: str
+    title: str
+    description: str  # the manifest's one-line description
+    usage_hint: str  # the manifest's usage hint
+    subcommands: tuple[Subcommand, ...] = field(default_factory=tuple)
+
+    def find(self, name: str) -> Subcommand | None:
+        return next((s for s in self.subcommands if s.name == name), None)
+
+    def usage_lines(self) -> list[str]:
+        return [f"`{self.command} {s.usage}` — {s.summary}" for s in self.subcommands]
+
+
+HELP = Subcommand("help", "", "show this help", available=True)
+
+COMMANDS: dict[str, CommandSpec] = {
+    spec.command: spec
+    for spec in (
+        CommandSpec(
+            "/factory",
+            "AI factory",
+            "Overview of factorybot - guilds, mentoring, show-and-tell, approvals, models",
+            "help",
+            (HELP,),
+        ),
+        CommandSpec(
+            "/guild",
+            "Guilds",
+            "Join and run communities of practice",
+            "list | info <guild> | join <guild> | leave <guild> | profile | help",
+            (
+                Subcommand("list", "", "every guild, its channel, members and leads"),
+                Subcommand("info", "<guild>", "description, leads, top skills, next show-and-tell"),
+                Subcommand("join", "<guild>", "join a guild and its channel"),
+                Subcommand("leave", "<guild>", "leave a guild"),
+                Subcommand("profile", "", "edit the skills you teach and the topics you want to learn"),
+                Subcommand("create", '<slug> #channel "Name" [description]', "create a guild (admins)"),
+                Subcommand("lead", "add|remove <guild> @user", "change a guild's leads (admins, leads)"),
+                Subcommand("archive", "<guild>", "archive a guild (admins)"),
+                HELP,
+            ),
+        ),
+        CommandSpec(
+            "/mentor",
+            "Peer mentoring",
+            "Offer or seek mentoring and get matched in rounds",
+            "offer <skills…> | seek <skills…> | status | pause | resume | stop | help",
+            (
+                Subcommand("offer", "<skills…> [capacity N]", "mentor others in these skills"),
+                Subcommand("seek", "<skills…>", "find a mentor for these skills"),
+                Subcommand("status", "", "your role, skills, current match and next round"),
+                Subcommand("pause", "[until DATE]", "skip rounds for a while"),
+                Subcommand("resume", "", "take part in rounds again"),
+                Subcommand("stop", "", "leave mentoring"),
+                Subcommand("avoid", "@user", "never be matched with this person (private)"),
+                Subcommand("round", "now [guild]", "run a matching round now (admins)"),
+                Subcommand("stats", "[guild]", "matches and meeting rates (admins)"),
+                HELP,
+            ),
+        ),
+        CommandSpec(
+            "/showtell",
+            "Show-and-tell",
+            "Book a slot at a guild's demo session",
+            "next [guild] | book <guild> \"title\" | cancel | help",
+            (
+                Subcommand("next", "[guild]", "the next sessions and their agendas"),
+                Subcommand("book", '<guild> "title"', "book a demo slot"),
+                Subcommand("cancel", "<booking>", "cancel your booking"),
+                HELP,
+            ),
+        ),
+        CommandSpec(
+            "/approval",
+            "Approvals",
+            "Request and decide deployments, data and tool access",
+            "request | status <id> | list [mine|pending|all] | help",
+            (
+                Subcommand("request", "", "open a request form"),
+                Subcommand("status", "<id>", "a request's whole timeline"),
+                Subcommand("list", "[mine|pending|all]", "requests you filed, await or can see"),
+                HELP,
+            ),
+        ),
+        CommandSpec(
+            "/model",
+            "Models",
+            "MLflow model status and approved deployments",
+            "list | status <name> | deploy <name> <version> [to <alias>] | help",
+            (
+                Subcommand("list", "[filter]", "registered models with aliases and latest version"),
+                Subcommand("status", "<name> [version]", "aliases, versions, metrics, last deployment"),
+                Subcommand("history", "<name>", "deployments made through the bot"),
+                Subcommand("deploy", "<name> <version> [to <alias>]", "request a deployment"),
+                Subcommand("rollback", "<name> [alias]", "request a rollback to the previous version"),
+                Subcommand("watch", "<name>", "post this model's events in this channel"),
+                Subcommand("unwatch", "<name>", "stop posting them here"),
+                HELP,
+            ),
+        ),
+    )
+}
+
+
+class UsageError(Exception):
+    """The text of a slash command could not be understood; the message says why."""
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    spec: CommandSpec
+    sub: Subcommand
+    args: tuple[str, ...]
+
+
+def parse_command(command: str, text: str) -> ParsedCommand:
+    """Split ``text`` shell-style into a known subcommand and its arguments.
+
+    An empty text means ``help``.  Unknown commands, unknown subcommands and unbalanced
+    quotes raise :class:`UsageError` with a message meant for the person who typed it.
+    """
+    spec = COMMANDS.get(command)
+    if spec is None:
+        raise UsageError(f"`{command}` is not a factorybot command.")
+    try:
+        words = shlex.split(_straight_quotes(text or ""))
+    except ValueError:
+        raise UsageError("A quote is not closed.") from None
+    if not words:
+        return ParsedCommand(spec, HELP, ())
+    name = words[0].lower()
+    sub = spec.find(name)
+    if sub is None:
+        raise UsageError(f"`{command} {words[0]}` is not something I know.")
+    return ParsedCommand(spec, sub, tuple(words[1:]))
+
+
+def _straight_quotes(text: str) -> str:
+    """Slack clients turn typed quotes into curly ones; shlex only knows straight ones."""
+    return text.translate(str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"}))

@@ -1,0 +1,108 @@
+"""Block Kit rendering: the one place that builds messages and views.
+
+Built with slack-sdk's block models (``slack_sdk.models.blocks``), which validate
+lengths as they go, then turned into plain dicts for the Web API.
+See https://api.slack.com/reference/block-kit/blocks for the limits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.commands import COMMANDS, CommandSpec
+
+Message = dict[str, Any]
+
+HOME_CALLBACK_ID = "factory_home"
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def _message(text: str, blocks: list[Block]) -> Message:
+    """``text`` is the notification and screen-reader fallback; ``blocks`` is what people see."""
+    return {"text": text, "blocks": [b.to_dict() for b in blocks]}
+
+
+def _usage_text(spec: CommandSpec) -> str:
+    lines = []
+    for sub in spec.subcommands:
+        soon = "" if sub.available else " _(coming soon)_"
+        lines.append(f"• `{spec.command} {sub.usage}` — {sub.summary}{soon}")
+    return "\n".join(lines)
+
+
+def overview_message(admin: bool = False) -> Message:
+    """``/factory help``: what the bot does and every command it answers."""
+    blocks: list[Block] = [
+        HeaderBlock(text="factorybot — your AI factory in Slack"),
+        _section(
+            "Find your people in *guilds*, learn from peers through *mentoring*, show your work at "
+            "*show-and-tell*, get *approvals* fast, and follow *models* from MLflow to production."
+        ),
+        DividerBlock(),
+    ]
+    for spec in COMMANDS.values():
+        if spec.command == "/factory":
+            continue
+        blocks.append(_section(f"*{spec.title}* — `{spec.command} help`\n{spec.description}"))
+    footer = "Type `help` after any command for its usage."
+    if admin:
+        footer += " You are a factorybot admin."
+    blocks.append(_context(footer))
+    return _message("factorybot help: guilds, mentoring, show-and-tell, approvals and models", blocks)
+
+
+def usage_message(spec: CommandSpec) -> Message:
+    """``/<command> help``: the command's subcommands, planned ones marked."""
+    blocks: list[Block] = [
+        _section(f"*{spec.title}* — {spec.description}"),
+        _section(_usage_text(spec)),
+    ]
+    return _message(f"{spec.command} usage: {spec.usage_hint}", blocks)
+
+
+def error_message(problem: str, spec: CommandSpec | None = None) -> Message:
+    """An ephemeral error: what went wrong, then how to use the command."""
+    blocks: list[Block] = [_section(f":warning: {problem}")]
+    if spec is not None:
+        blocks.append(_section(f"*Usage*\n{_usage_text(spec)}"))
+    return _message(problem, blocks)
+
+
+def not_yet_message(spec: CommandSpec, usage: str) -> Message:
+    problem = f"`{spec.command} {usage}` is planned but not available yet."
+    return error_message(problem, spec)
+
+
+def home_view(*, user_id: str, admin: bool) -> dict[str, Any]:
+    """The App Home tab."""
+    blocks: list[Block] = [
+        HeaderBlock(text="Welcome to the AI factory"),
+        _section(
+            f"Hi <@{user_id}>! factorybot connects builders: guilds to find your people, peer mentoring, "
+            "show-and-tell sessions, approvals that move fast, and model deployments through MLflow."
+        ),
+        DividerBlock(),
+    ]
+    for spec in COMMANDS.values():
+        blocks.append(_section(f"*{spec.title}* — `{spec.command} help`\n{spec.description}"))
+    if admin:
+        blocks.append(_context(":key: You are a factorybot admin."))
+    view = View(type="home", callback_id=HOME_CALLBACK_ID, blocks=blocks)
+    return view.to_dict()

@@ -1,0 +1,21 @@
+"""The global error handler: log with a reference, never leak internals to Slack."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, services: Services) -> None:
+    app.error(_log_error)
+
+
+def _log_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
+    kind = body.get("command") or body.get("type") or (body.get("event") or {}).get("type")
+    log.error("listener failed on %s: %s", kind, error, exc_info=error)

@@ -1,0 +1,331 @@
+"""The bot's scheduler: APScheduler 3 with its jobs persisted in the bot's own database.
+
+Why it looks like this:
+
+* Jobs are declared once, in :data:`JOBS`, and referenced as ``"module:function"``
+  strings.  The job store pickles that reference, so after a restart the function is
+  imported again by name; a function defined in ``__main__`` (or a lambda, or a bound
+  method) could not be found again.  Job functions take no arguments and read what
+  they need from :func:`jobs.current_context`.
+* Job ids are stable, and every start makes the store hold exactly :data:`JOBS`:
+  declared jobs are added or updated (``replace_existing=True``) and persisted jobs
+  whose id is no longer declared are removed.  Restarts therefore never duplicate a
+  job.  (Jobs created at run time by later features must use another job store, or
+  they would be removed as retired at the next start.)
+* Updating a job must not lose a run that fell due while the bot was down: when the
+  persisted schedule is unchanged, its pending ``next_run_time`` is kept, so the
+  restarted scheduler still runs it (within the misfire grace time, see below).
+  A plain ``add_job(replace_existing=True)`` would recompute it from "now" and skip it.
+* APScheduler keeps only the next run; the last result of each job goes to the
+  ``job_runs`` table through an event listener, for ``factorybot jobs list``.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import signal
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    EVENT_SCHEDULER_STARTED,
+    JobExecutionEvent,
+    SchedulerEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import inspect, select
+
+from bot.settings import Settings
+from jobs import JobContext, set_context
+from storage.db import Database
+from storage.models import utcnow
+from storage.repositories import job_runs, save_job_run
+
+log = logging.getLogger(__name__)
+
+JOBSTORE_TABLE = "apscheduler_jobs"
+JOBSTORE = "default"
+
+JOB_DEFAULTS = {
+    # A run missed while the bot was down is run once, not once per missed slot...
+    "coalesce": True,
+    # ...never overlapping itself...
+    "max_instances": 1,
+    # ...and only if the bot is back within the hour: a bot restarted within the
+    # hour still sends what it missed, once; after that the run is recorded as missed.
+    "misfire_grace_time": 3600,
+}
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One declared job: a stable id, what to call, and when."""
+
+    id: str
+    func: str  # "module:function", importable again after a restart
+    trigger: str  # "cron" or "interval"
+    trigger_args: dict[str, Any]
+    description: str
+
+
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec(
+        id="maintenance.forget_old_events",
+        func="jobs.maintenance:forget_old_events",
+        trigger="cron",
+        trigger_args={"hour": 3, "minute": 0},
+        description="Forget processed Slack event ids older than 7 days",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A job as ``factorybot jobs list`` shows it; times are aware, in the bot's zone."""
+
+    id: str
+    description: str
+    func: str
+    trigger: str
+    next_run_time: datetime | None
+    last_run_at: datetime | None
+    last_outcome: str | None
+    last_detail: str | None
+
+
+def make_trigger(spec: JobSpec, zone: ZoneInfo) -> BaseTrigger:
+    """The APScheduler trigger of a spec, in the bot's zone."""
+    kinds: dict[str, type[BaseTrigger]] = {"cron": CronTrigger, "interval": IntervalTrigger}
+    if spec.trigger not in kinds:
+        raise ValueError(f"job {spec.id}: trigger must be 'cron' or 'interval', not {spec.trigger!r}")
+    return kinds[spec.trigger](timezone=zone, **spec.trigger_args)
+
+
+# -- building and running ---------------------------------------------------
+
+
+def build_scheduler(
+    settings: Settings, db: Database, *, blocking: bool = False, notifier: Any | None = None
+) -> BaseScheduler:
+    """A scheduler (not started) over the bot's database, with :data:`JOBS` installed at start.
+
+    Also sets the process-wide :class:`jobs.JobContext` the jobs read.
+    """
+    scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = scheduler_class(
+        jobstores={JOBSTORE: SQLAlchemyJobStore(engine=db.engine, tablename=JOBSTORE_TABLE)},
+        executors={"default": ThreadPoolExecutor(max_workers=4)},
+        job_defaults=JOB_DEFAULTS,
+        timezone=settings.zone,
+    )
+    set_context(JobContext(settings=settings, db=db, notifier=notifier))
+    scheduler.add_listener(
+        lambda event: _record_run(db, event), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
+    )
+    install_jobs(scheduler)
+    return scheduler
+
+
+def install_jobs(scheduler: BaseScheduler, specs: Iterable[JobSpec] = JOBS) -> None:
+    """Make the job store hold exactly ``specs``: now if running, else on every start.
+
+    Before ``start()`` a persistent store cannot be read (and a queued ``add_job``
+    would overwrite a pending run time), so the work is done by a listener on the
+    scheduler's start event, which APScheduler fires once the store is open and before
+    the first job is processed.
+    """
+    specs = tuple(specs)
+
+    def on_start(_event: SchedulerEvent) -> None:
+        try:
+            _install_now(scheduler, specs)
+        except Exception:  # a listener's exception would only be logged vaguely by APScheduler
+            log.exception("could not install the scheduled jobs %s", [s.id for s in specs])
+
+    scheduler.add_listener(on_start, EVENT_SCHEDULER_STARTED)
+    if scheduler.state != STATE_STOPPED:
+        _install_now(scheduler, specs)
+
+
+def _install_now(scheduler: BaseScheduler, specs: tuple[JobSpec, ...]) -> None:
+    wanted = {spec.id for spec in specs}
+    for job in scheduler.get_jobs(jobstore=JOBSTORE):
+        if job.id not in wanted:
+            scheduler.remove_job(job.id, jobstore=JOBSTORE)
+            log.info("removed retired job %s", job.id)
+    for spec in specs:
+        trigger = make_trigger(spec, scheduler.timezone)
+        keep: dict[str, Any] = {}
+        existing = scheduler.get_job(spec.id, jobstore=JOBSTORE)
+        if existing is not None and _same_schedule(existing.trigger, trigger):
+            keep["next_run_time"] = existing.next_run_time  # a run due while we were down
+        scheduler.add_job(
+            spec.func, trigger, id=spec.id, name=spec.id, jobstore=JOBSTORE, replace_existing=True, **keep
+        )
+
+
+def _same_schedule(old: BaseTrigger, new: BaseTrigger) -> bool:
+    return (
+        type(old) is type(new)
+        and str(old) == str(new)
+        and str(getattr(old, "timezone", "")) == str(getattr(new, "timezone", ""))
+    )
+
+
+def _record_run(db: Database, event: JobExecutionEvent) -> None:
+    """Keep the last result of a job in ``job_runs`` (runs on an executor thread)."""
+    if event.code == EVENT_JOB_EXECUTED:
+        outcome, detail = "ok", _short(event.retval)
+    elif event.code == EVENT_JOB_ERROR:
+        outcome, detail = "error", f"{type(event.exception).__name__}: {event.exception}"
+    else:
+        outcome, detail = "missed", "not run: the scheduler was down past the misfire grace time"
+    at = (event.scheduled_run_time or utcnow()).astimezone(timezone.utc)
+    try:
+        with db.unit_of_work() as uow:
+            save_job_run(uow.session, event.job_id, at=at, outcome=outcome, detail=detail[:500])
+            uow.commit()
+    except Exception:
+        log.exception("could not record the %s run of job %s", outcome, event.job_id)
+
+
+def _short(value: object) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else repr(value)
+
+
+def run_scheduler_forever(settings: Settings, db: Database) -> None:
+    """``factorybot scheduler``: run the jobs in the foreground until SIGTERM or Ctrl-C.
+
+    SIGTERM is turned into ``KeyboardInterrupt`` so both stop the same way: the main
+    loop is left, running jobs are waited for, and the process exits normally.
+    """
+    scheduler = build_scheduler(settings, db, blocking=True)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        log.info("scheduler running in %s; stop with SIGTERM or Ctrl-C", settings.timezone)
+        scheduler.start()  # blocks
+    except KeyboardInterrupt:
+        log.info("scheduler stopping")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)  # a second SIGTERM now stops at once
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+# -- listing ------------------------------------------------------------------
+
+
+def list_jobs(settings: Settings, db: Database) -> list[JobInfo]:
+    """The declared jobs, then any other persisted ones, with next run and last result.
+
+    Reads the job store's table directly: no scheduler is started, nothing is run,
+    created or removed.  Before any scheduler has started, the table does not exist
+    and the declared jobs are listed with no next run.
+    """
+    zone = settings.zone
+    stored = _read_store(db)
+    with db.unit_of_work() as uow:
+        runs = job_runs(uow.session)
+    specs = {spec.id: spec for spec in JOBS}
+    infos = []
+    for job_id in [*specs, *sorted(set(stored) - set(specs))]:
+        spec = specs.get(job_id)
+        state, next_ts = stored.get(job_id, ({}, None))
+        trigger = state.get("trigger")
+        if trigger is None and spec is not None:
+            trigger = make_trigger(spec, zone)
+        run = runs.get(job_id)
+        infos.append(
+            JobInfo(
+                id=job_id,
+                description=spec.description if spec else str(state.get("name", "")),
+                func=spec.func if spec else str(state.get("func", "?")),
+                trigger=str(trigger) if trigger is not None else "?",
+                next_run_time=datetime.fromtimestamp(next_ts, zone) if next_ts is not None else None,
+                last_run_at=run.last_run_at.astimezone(zone) if run else None,
+                last_outcome=run.outcome if run else None,
+                last_detail=run.detail if run else None,
+            )
+        )
+    return infos
+
+
+def _read_store(db: Database) -> dict[str, tuple[dict[str, Any], float | None]]:
+    """id -> (pickled job state, next run as a UTC timestamp), without restoring the jobs.
+
+    Restoring (as ``SQLAlchemyJobStore.get_all_jobs`` does) imports each job's function
+    and deletes the rows it cannot restore: not what a read-only listing should do.
+    """
+    if not inspect(db.engine).has_table(JOBSTORE_TABLE):
+        return {}
+    table = SQLAlchemyJobStore(engine=db.engine, tablename=JOBSTORE_TABLE).jobs_t
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(table.c.id, table.c.next_run_time, table.c.job_state)).all()
+    stored = {}
+    for row in rows:
+        try:
+            state = pickle.loads(row.job_state)
+        except Exception:
+            state = {}
+        stored[row.id] = (state if isinstance(state, dict) else {}, row.next_run_time)
+    return stored
+
+
+def format_jobs(infos: Iterable[JobInfo]) -> str:
+    """A plain-text table for ``factorybot jobs list``."""
+    header = ("ID", "SCHEDULE", "NEXT RUN", "LAST RUN", "RESULT", "DESCRIPTION")
+    rows = [
+        (
+            info.id,
+            info.trigger,
+            _when(info.next_run_time),
+            _when(info.last_run_at),
+            _result(info),
+            info.description,
+        )
+        for info in infos
+    ]
+    if not rows:
+        return "no scheduled jobs"
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
+    lines = []
+    for row in (header, *rows):
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M %Z") if value is not None else "-"
+
+
+def _result(info: JobInfo) -> str:
+    if info.last_outcome is None:
+        return "-"
+    detail = (info.last_detail or "").replace("\n", " ")
+    text = f"{info.last_outcome}: {detail}" if detail else info.last_outcome
+    return text if len(text) <= 60 else text[:59] + "…"

@@ -1,0 +1,165 @@
+"""The foundation end to end: signed requests over HTTP to the real app, Web API calls to the stand-in."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+from sqlalchemy import text
+
+import handlers.commands
+from bot.commands import COMMANDS
+from bot.server import RunningServer
+from bot.testing import SlackRequestBuilder, SlackStandIn
+from storage.db import Database
+from tests.e2e.conftest import ADMIN, MEMBER
+
+
+def _texts(payload: dict) -> str:
+    """Every piece of text a person would read in a message or view."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                found.append(value) if key == "text" and isinstance(value, str) else walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(payload)
+    return "\n".join(found)
+
+
+def test_factory_help_answers_ephemerally_with_every_command(signed: SlackRequestBuilder) -> None:
+    resp = signed.slash_command("/factory", "help", user_id=MEMBER)
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["response_type"] == "ephemeral"
+    for name in COMMANDS:
+        if name != "/factory":
+            assert f"{name} help" in _texts(body)
+    assert "admin" not in _texts(body)
+
+
+def test_factory_help_tells_an_admin_so(signed: SlackRequestBuilder) -> None:
+    body = signed.slash_command("/factory", "", user_id=ADMIN).json()
+    assert "You are a factorybot admin" in _texts(body)
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "/factory"])
+def test_every_command_answers_help_with_its_planned_usage(signed: SlackRequestBuilder, command: str) -> None:
+    body = signed.slash_command(command, "help", user_id=MEMBER).json()
+    assert body["response_type"] == "ephemeral"
+    for sub in COMMANDS[command].subcommands:
+        assert f"{command} {sub.usage}" in _texts(body)
+
+
+def test_a_planned_subcommand_says_it_is_not_available_yet(signed: SlackRequestBuilder) -> None:
+    body = signed.slash_command("/guild", "join mlops", user_id=MEMBER).json()
+    assert body["response_type"] == "ephemeral"
+    assert "`/guild join <guild>` is planned but not available yet." in body["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("dance", "`/model dance` is not something I know."), ('status "unclosed', "A quote is not closed.")],
+)
+def test_bad_arguments_get_an_ephemeral_error_with_usage(signed: SlackRequestBuilder, text: str, problem: str) -> None:
+    resp = signed.slash_command("/model", text, user_id=MEMBER)
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["response_type"] == "ephemeral"
+    assert body["text"] == problem
+    assert "/model deploy <name> <version> [to <alias>]" in _texts(body)
+
+
+def test_a_bug_gets_a_civil_answer_not_a_500(
+    signed: SlackRequestBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object) -> dict:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setitem(handlers.commands.ROUTES, ("/factory", "help"), broken)
+    resp = signed.slash_command("/factory", "help", user_id=MEMBER)
+    assert resp.status_code == 200
+    assert "Something went wrong on my side" in resp.json()["text"]
+    assert "secret internals" not in resp.text
+
+
+def test_a_forged_signature_gets_401_and_changes_nothing(
+    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database
+) -> None:
+    resp = signed.event({"type": "app_home_opened", "user": MEMBER, "tab": "home"}, signature="v0=" + "0" * 64)
+    assert resp.status_code == 401
+    resp = signed.slash_command("/factory", "help", user_id=MEMBER, signature="v0=deadbeef")
+    assert resp.status_code == 401
+    time.sleep(0.3)
+    assert slack.calls("views.publish") == []
+    _assert_nothing_written(database)
+
+
+def test_a_replayed_request_older_than_five_minutes_gets_401(
+    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database
+) -> None:
+    old = int(time.time()) - 6 * 60
+    resp = signed.event({"type": "app_home_opened", "user": MEMBER, "tab": "home"}, timestamp=old)
+    assert resp.status_code == 401
+    assert signed.slash_command("/factory", "help", user_id=MEMBER, timestamp=old).status_code == 401
+    time.sleep(0.3)
+    assert slack.calls("views.publish") == []
+    _assert_nothing_written(database)
+
+
+def _assert_nothing_written(database: Database) -> None:
+    with database.unit_of_work() as uow:
+        for table in ("activity_events", "members", "processed_events"):
+            assert uow.session.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0
+
+
+def test_app_home_is_published_when_opened(signed: SlackRequestBuilder, slack: SlackStandIn) -> None:
+    resp = signed.event({"type": "app_home_opened", "user": ADMIN, "tab": "home", "channel": "D0HOME"})
+    assert resp.status_code == 200
+    (call,) = slack.wait_for("views.publish")
+    assert call.params["user_id"] == ADMIN
+    view = call.params["view"]
+    assert view["type"] == "home"
+    assert "You are a factorybot admin" in _texts(view)
+
+
+def test_messages_tab_opening_publishes_nothing(signed: SlackRequestBuilder, slack: SlackStandIn) -> None:
+    signed.event({"type": "app_home_opened", "user": MEMBER, "tab": "messages", "channel": "D0HOME"})
+    time.sleep(0.3)
+    assert slack.calls("views.publish") == []
+
+
+def test_rate_limited_web_api_call_is_retried_after_retry_after(
+    signed: SlackRequestBuilder, slack: SlackStandIn
+) -> None:
+    slack.fail("views.publish", status=429, retry_after=1)
+    signed.event({"type": "app_home_opened", "user": MEMBER, "tab": "home"})
+    slack.wait_for("views.publish", count=1, timeout=8)
+    calls = slack.calls("views.publish")
+    assert [c.ok for c in calls] == [False, True]
+
+
+def test_server_error_from_slack_is_retried(signed: SlackRequestBuilder, slack: SlackStandIn) -> None:
+    slack.fail("views.publish", status=503)
+    signed.event({"type": "app_home_opened", "user": MEMBER, "tab": "home"})
+    slack.wait_for("views.publish", count=1, timeout=8)
+    assert [c.ok for c in slack.calls("views.publish")] == [False, True]
+
+
+def test_url_verification_echoes_the_challenge(signed: SlackRequestBuilder) -> None:
+    resp = signed.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
+    assert resp.status_code == 200
+    assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in resp.text
+
+
+def test_health_check_and_unknown_paths(bot_server: RunningServer) -> None:
+    resp = requests.get(f"{bot_server.url}/healthz", timeout=5)
+    assert resp.status_code == 200 and resp.json() == {"ok": True, "database": "ok"}
+    assert requests.get(f"{bot_server.url}/nope", timeout=5).status_code == 404
+    assert requests.get(f"{bot_server.url}/slack/events", timeout=5).status_code == 404
