@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
@@ -85,12 +88,21 @@ def _slack_reason(exc: Exception) -> str:
     return "Slack could not be reached at SLACK_API_URL"
 
 
-def _start_scheduler(settings: Settings, db: Database) -> None:
+@contextmanager
+def _scheduler_running(settings: Settings, db: Database) -> Iterator[None]:
+    """The scheduler beside the web process, unless ``FACTORY_SCHEDULER=off``; stopped on the way out
+    so a running job can finish."""
     if settings.scheduler == "off":
+        yield
         return
     from jobs.scheduler import build_scheduler
 
-    build_scheduler(settings, db).start()
+    scheduler = build_scheduler(settings, db)
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=True)
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -99,14 +111,14 @@ def cmd_run(args: argparse.Namespace) -> None:
     _require_slack(settings, socket_mode=socket_mode)
     db = _database(settings, auto_upgrade=True)
     app = _build_app(settings, db)
-    _start_scheduler(settings, db)
-    if socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    with _scheduler_running(settings, db):
+        if socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        logging.getLogger(__name__).info("connecting in Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
-    else:
-        _serve(app, db, host=args.host, port=args.port, threads=args.threads)
+            logging.getLogger(__name__).info("connecting in Socket Mode")
+            SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        else:
+            _serve(app, db, host=args.host, port=args.port, threads=args.threads)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -114,8 +126,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     _require_slack(settings, socket_mode=False)
     db = _database(settings, auto_upgrade=True)
     app = _build_app(settings, db)
-    _start_scheduler(settings, db)
-    _serve(app, db, host=args.host, port=args.port, threads=args.threads)
+    with _scheduler_running(settings, db):
+        _serve(app, db, host=args.host, port=args.port, threads=args.threads)
 
 
 def _serve(app, db: Database, *, host: str, port: int, threads: int) -> None:  # noqa: ANN001
@@ -201,9 +213,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so `finally` blocks run: the scheduler stops cleanly
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     args.func(args)
 
 

@@ -86,16 +86,18 @@ class RunningServer:
     def stop(self) -> None:
         from waitress import wasyncore
 
-        self._server.close()
-        wasyncore.close_all(self._server._map)
-        self._server.task_dispatcher.shutdown()
+        # Close every channel from inside the loop's own thread (waitress's trigger runs the
+        # thunk there); closing sockets under a running select() from here would race it.
+        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
         self._thread.join(timeout=5)
+        self._server.task_dispatcher.shutdown()
 
 
 def start_in_thread(wsgi: WSGIApp, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> RunningServer:
     from waitress.server import create_server
 
-    server = create_server(wsgi, host=host, port=port, **waitress_options(threads))
+    # A short loop timeout lets stop() return at once instead of after waitress's 1 s poll.
+    server = create_server(wsgi, host=host, port=port, asyncore_loop_timeout=0.05, **waitress_options(threads))
     thread = threading.Thread(target=server.run, name="factorybot-http", daemon=True)
     thread.start()
     return RunningServer(url=f"http://{host}:{server.effective_port}", _server=server, _thread=thread)

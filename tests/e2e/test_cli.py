@@ -138,3 +138,16 @@ def test_serve_answers_signed_commands_and_creates_its_database(
     signed.event({"type": "app_home_opened", "user": MEMBER, "tab": "home"})
     slack.wait_for("views.publish")
     assert (tmp_path / "factorybot.db").exists()
+
+
+def test_serve_starts_the_scheduler_and_jobs_list_shows_its_next_run(
+    served: tuple[str, SlackStandIn], tmp_path: Path
+) -> None:
+    deadline = time.monotonic() + 15
+    while True:
+        out = _run("jobs", "list", cwd=tmp_path).stdout
+        line = next(line for line in out.splitlines() if "maintenance.forget_old_events" in line)
+        if "03:00" in line or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert "03:00" in line, out
