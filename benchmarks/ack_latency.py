@@ -79,6 +79,7 @@ def load(builder: SlackRequestBuilder, count: int, concurrency: int) -> tuple[li
         if session is None:
             session = local.session = requests.Session()
         body, headers = builder.build_slash_command("/factory", "help", user_id="U0BENCH01")
+        headers = builder.signed_headers(body, headers)
         started = time.perf_counter()
         resp = session.post(builder.url, data=body, headers=headers, timeout=30)
         elapsed = (time.perf_counter() - started) * 1000

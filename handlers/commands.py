@@ -1,7 +1,10 @@
 """Slash commands: ``/factory``, ``/guild``, ``/mentor``, ``/showtell``, ``/approval``, ``/model``.
 
-Every answer here is ephemeral and goes back in the acknowledgement itself, so it
-costs no Web API call and arrives within Slack's 3 seconds.
+One listener per command parses the text (:mod:`bot.commands`) and dispatches to the
+subcommand's handler in ``ROUTES``.  A handler returns the ephemeral reply, which goes
+back in the acknowledgement itself (no extra Web API call, inside Slack's 3 seconds),
+or ``None`` when it answered otherwise (a modal, a ``respond`` after slow work).
+Capabilities add their routes in their own handler module's ``ROUTES``.
 """
 
 from __future__ import annotations
@@ -9,9 +12,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
 from bot import views
 from bot.commands import COMMANDS, CommandSpec, ParsedCommand, UsageError, parse_command
@@ -20,7 +25,29 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 Reply = dict[str, Any]
-SubHandler = Callable[[ParsedCommand, dict[str, Any], Services], Reply]
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """What a subcommand handler gets: the parsed text, who and where, and the means to answer."""
+
+    parsed: ParsedCommand
+    user_id: str
+    channel_id: str
+    trigger_id: str
+    services: Services
+    client: WebClient
+    respond: Respond
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        return self.parsed.args
+
+    def usage_error(self, problem: str) -> Reply:
+        return views.error_message(problem, self.parsed.spec)
+
+
+SubHandler = Callable[[CommandContext], "Reply | None"]
 
 
 def register(app: App, services: Services) -> None:
@@ -29,20 +56,35 @@ def register(app: App, services: Services) -> None:
 
 
 def _make_listener(spec: CommandSpec, services: Services) -> Callable[..., None]:
-    def listener(ack: Ack, command: dict[str, Any]) -> None:
-        ack(response_type="ephemeral", **_answer(spec, command, services))
+    def listener(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        reply = _answer(spec, command, services, client, respond)
+        if reply is None:
+            ack()
+        else:
+            ack(response_type="ephemeral", **reply)
 
     listener.__name__ = f"command_{spec.command.strip('/')}"
     return listener
 
 
-def _answer(spec: CommandSpec, command: dict[str, Any], services: Services) -> Reply:
+def _answer(
+    spec: CommandSpec, command: dict[str, Any], services: Services, client: WebClient, respond: Respond
+) -> Reply | None:
     try:
         parsed = parse_command(spec.command, command.get("text", ""))
-        handler = ROUTES.get((spec.command, parsed.sub.name))
+        handler = routes().get((spec.command, parsed.sub.name))
         if handler is None:
             return views.not_yet_message(spec, parsed.sub.usage)
-        return handler(parsed, command, services)
+        ctx = CommandContext(
+            parsed=parsed,
+            user_id=command.get("user_id", ""),
+            channel_id=command.get("channel_id", ""),
+            trigger_id=command.get("trigger_id", ""),
+            services=services,
+            client=client,
+            respond=respond,
+        )
+        return handler(ctx)
     except UsageError as exc:
         return views.error_message(str(exc), spec)
     except Exception:  # a bug must still get a civil answer, not a 500
@@ -51,10 +93,15 @@ def _answer(spec: CommandSpec, command: dict[str, Any], services: Services) -> R
         return views.error_message(f"Something went wrong on my side (ref `{ref}`). Please try again.")
 
 
-def _help(parsed: ParsedCommand, command: dict[str, Any], services: Services) -> Reply:
-    if parsed.spec.command == "/factory":
-        return views.overview_message(admin=services.is_admin(command.get("user_id", "")))
-    return views.usage_message(parsed.spec)
+def _help(ctx: CommandContext) -> Reply:
+    if ctx.parsed.spec.command == "/factory":
+        return views.overview_message(admin=ctx.services.is_admin(ctx.user_id))
+    return views.usage_message(ctx.parsed.spec)
 
 
-ROUTES: dict[tuple[str, str], SubHandler] = {(name, "help"): _help for name in COMMANDS}
+HELP_ROUTES: dict[tuple[str, str], SubHandler] = {(name, "help"): _help for name in COMMANDS}
+
+
+def routes() -> dict[tuple[str, str], SubHandler]:
+    """Every routed subcommand: help here, the rest from each capability's handler module."""
+    return {**HELP_ROUTES}

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import storage  # noqa: F401 - registers every model module
 from storage.models import Base
 
 target_metadata = Base.metadata

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from bot.testing import SlackRequestBuilder, SlackStandIn
+from storage.migrate import head_revision
 from tests.e2e.conftest import BOT_TOKEN, MEMBER, SIGNING_SECRET
 
 FACTORYBOT = [sys.executable, "-m", "bot.cli"]
@@ -86,8 +87,9 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/fresh.db"
     proc = _run("db", "upgrade", env={"DATABASE_URL": url}, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "database at revision 0001" in proc.stdout
-    assert "current: 0001  head: 0001" in _run("db", "current", env={"DATABASE_URL": url}, cwd=tmp_path).stdout
+    head = head_revision()
+    assert f"database at revision {head}" in proc.stdout
+    assert f"current: {head}  head: {head}" in _run("db", "current", env={"DATABASE_URL": url}, cwd=tmp_path).stdout
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ def test_a_bug_gets_a_civil_answer_not_a_500(
     def broken(*_args: object) -> dict:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setitem(handlers.commands.ROUTES, ("/factory", "help"), broken)
+    monkeypatch.setitem(handlers.commands.HELP_ROUTES, ("/factory", "help"), broken)
     resp = signed.slash_command("/factory", "help", user_id=MEMBER)
     assert resp.status_code == 200
     assert "Something went wrong on my side" in resp.json()["text"]

@@ -34,3 +34,10 @@ def test_bad_text_raises_a_usage_error(command: str, text: str, message: str) ->
 def test_every_command_answers_help() -> None:
     for name in COMMANDS:
         assert parse_command(name, "help").sub.available
+
+
+def test_subcommands_marked_available_are_exactly_the_routed_ones() -> None:
+    from handlers.commands import routes
+
+    available = {(c, s.name) for c, spec in COMMANDS.items() for s in spec.subcommands if s.available}
+    assert available == set(routes())
