@@ -24,7 +24,8 @@ CREATE_APP_HINT = (
     "Create the Slack app from manifest.yml (https://api.slack.com/apps -> Create New App -> "
     "From an app manifest), install it to your workspace, then export SLACK_BOT_TOKEN "
     "(OAuth & Permissions), SLACK_SIGNING_SECRET (Basic Information) and, for Socket Mode, "
-    "SLACK_APP_TOKEN (an app-level token with connections:write)."
+    "SLACK_APP_TOKEN (an app-level token with connections:write). "
+    "To try the bot without Slack first: factorybot sandbox"
 )
 
 
@@ -179,6 +180,13 @@ def cmd_config(args: argparse.Namespace) -> None:
         print(f"{name.ljust(width)}  {value}")
 
 
+def cmd_sandbox(args: argparse.Namespace) -> None:
+    settings = _settings()
+    from bot.sandbox import run_sandbox
+
+    run_sandbox(settings, port=args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="factorybot",
@@ -210,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("current", help="show the current and the head revision").set_defaults(func=cmd_db_current)
 
     sub.add_parser("config", help="print the effective settings, secrets masked").set_defaults(func=cmd_config)
+    p = sub.add_parser("sandbox", help="the real bot offline, with a local stand-in playing Slack (try it first)")
+    p.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000)")
+    p.set_defaults(func=cmd_sandbox)
     return parser
 
 

@@ -1,0 +1,57 @@
+"""The offline sandbox: the real app with the stand-in playing Slack."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+from bot.sandbox import answer, render_text
+from bot.testing import SlackRequestBuilder, SlackStandIn
+from tests.e2e.test_cli import FACTORYBOT, _env, _free_port
+
+
+def test_typed_lines_are_sent_as_slack_would_and_rendered_as_text(
+    signed: SlackRequestBuilder, slack: SlackStandIn
+) -> None:
+    assert "YOUR AI FACTORY IN SLACK" in answer("/factory help", signed, slack)
+    assert "`/model dance` is not something I know." in answer("/model dance", signed, slack)
+    home = answer("home", signed, slack)
+    assert "[views.publish]" in home and "WELCOME TO THE AI FACTORY" in home
+    assert "views.publish ok=True" in answer("calls", signed, slack)
+    assert "Not a slash command" in answer("hello", signed, slack)
+
+
+def test_render_text_shows_buttons_and_fields() -> None:
+    payload = {
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "hi"}, "fields": [{"type": "mrkdwn", "text": "f"}]},
+            {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Join"}}]},
+        ]
+    }
+    assert render_text(payload) == "hi\nf\n[Join]"
+
+
+def test_sandbox_command_serves_without_any_slack_variable(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [*FACTORYBOT, "sandbox", "--port", str(port)], env=_env(None), cwd=tmp_path,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+    assert "factorybot sandbox" in out
+    assert (tmp_path / "factorybot.db").exists()
