@@ -25,7 +25,7 @@ from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
@@ -69,7 +69,10 @@ SUPPLEMENT_METHODS: dict[str, dict[str, list[str]]] = {
         "required": ["files"],
         "scopes": ["files:write"],
     },
+    # Socket Mode (https://api.slack.com/methods/apps.connections.open): app-level tokens only.
+    "apps.connections.open": {"params": [], "required": [], "scopes": ["connections:write"]},
 }
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 # Methods the spec lists without a ``token`` parameter.
 TOKENLESS_METHODS = frozenset({"api.test", "oauth.access", "oauth.token", "oauth.v2.access"})
@@ -153,6 +156,7 @@ class SlackStandIn:
         self._users: dict[str, dict[str, Any]] = {}
         self._channels: dict[str, dict[str, Any]] = {}
         self._views: dict[str, dict[str, Any]] = {}
+        self._answers: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {}
         self._serial = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -256,6 +260,11 @@ class SlackStandIn:
         with self._lock:
             self._failures[method].extend([_Failure(status or 200, error, retry_after)] * times)
 
+    def answer_with(self, method: str, answer: Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]) -> None:
+        """Answer ``method`` with ``answer(standin, params)`` (its fields beside ``ok: true``)."""
+        with self._lock:
+            self._answers[method] = answer
+
     def set_delay(self, method: str, seconds: float) -> None:
         """Sleep ``seconds`` before answering every call of ``method`` (0 to clear)."""
         with self._lock:
@@ -311,7 +320,8 @@ class SlackStandIn:
                     self._record(method, params, token, error, headers, path)
                     return answer
                 self._validate(method, params, token)
-                result = _METHODS.get(method, lambda s, p: {})(self, params)
+                answer_fn = self._answers.get(method) or _METHODS.get(method, lambda s, p: {})
+                result = answer_fn(self, params)
         except _SlackError as exc:
             self._record(method, params, token, exc.error, headers, path)
             body: dict[str, Any] = {"ok": False, "error": exc.error}
@@ -347,6 +357,8 @@ class SlackStandIn:
                 raise _SlackError("not_authed")
             if not token.startswith(TOKEN_PREFIXES):
                 raise _SlackError("invalid_auth")
+            if (method in APP_TOKEN_METHODS) != token.startswith("xapp-"):
+                raise _SlackError("not_allowed_token_type")
         missing = [name for name in spec["required"] if params.get(name) in (None, "")]
         if missing:
             raise _SlackError("invalid_arguments", messages=[f"[ERROR] missing required field: {n}" for n in missing])
