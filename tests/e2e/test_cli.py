@@ -153,3 +153,33 @@ def test_serve_starts_the_scheduler_and_jobs_list_shows_its_next_run(
             break
         time.sleep(0.2)
     assert "03:00" in line, out
+
+
+def test_a_server_database_behind_the_code_is_refused_until_db_upgrade(tmp_path: Path) -> None:
+    """On PostgreSQL nothing is migrated behind the operator's back: `serve` says what to run."""
+    from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
+
+    if not ON_POSTGRES:
+        pytest.skip("needs FACTORYBOT_TEST_DATABASE_URL=postgresql…")
+    import uuid
+
+    from sqlalchemy import text
+
+    from storage.db import Database
+
+    schema = f"factorybot_cli_{uuid.uuid4().hex[:8]}"
+    admin = Database(TEST_DATABASE_URL)
+    with admin.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = f"{TEST_DATABASE_URL}?options=-csearch_path%3D{schema}"
+        env = {"DATABASE_URL": url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+        proc = _run("serve", "--port", str(_free_port()), env=env, cwd=tmp_path)
+        assert proc.returncode == 2
+        assert "run `factorybot db upgrade`" in proc.stderr
+        assert _run("db", "upgrade", env={"DATABASE_URL": url}, cwd=tmp_path).returncode == 0
+        assert f"current: {head_revision()}" in _run("db", "current", env={"DATABASE_URL": url}, cwd=tmp_path).stdout
+    finally:
+        with admin.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
