@@ -19,6 +19,7 @@ from sqlalchemy import text
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base
+from tests.mlflow_server import MlflowServer
 
 TEST_DATABASE_URL = os.environ.get("FACTORYBOT_TEST_DATABASE_URL", "")
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
@@ -77,6 +78,29 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     path = tmp_path / "factorybot.db"
     shutil.copy(request.getfixturevalue("_sqlite_template"), path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """One real MLflow tracking server for the whole session (it takes seconds to start)."""
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mlflow_client(mlflow_server: MlflowServer):  # noqa: ANN201 - mlflow's client, imported lazily
+    from mlflow import MlflowClient
+
+    if not mlflow_server.running:
+        mlflow_server.start()
+    return MlflowClient(tracking_uri=mlflow_server.uri, registry_uri=mlflow_server.uri)
+
+
+@pytest.fixture
+def model_name(request: pytest.FixtureRequest) -> str:
+    """A registered-model name unique to this test (the MLflow server is shared by the session)."""
+    return f"{request.node.name[:40].strip('_-[]')}-{uuid.uuid4().hex[:6]}".replace("[", "-").replace("]", "")
 
 
 @pytest.fixture
