@@ -6,8 +6,9 @@ sleeps.  A threaded WSGI server with Bolt's WSGI adapter is the fast, portable c
 waitress is pure Python, embeddable (tests and benchmarks start it on a thread) and
 needs no process manager.
 
-Routes: ``POST /slack/events`` (slash commands, interactivity and events alike) and
-``GET /healthz``.  Anything else is 404.
+Routes: ``POST /slack/events`` (slash commands, interactivity and events alike),
+``POST /mlflow/webhook`` (MLflow's model-registry webhooks, when a receiver is given)
+and ``GET /healthz``.  Anything else is 404.
 """
 
 from __future__ import annotations
@@ -28,33 +29,59 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 SLACK_PATH = "/slack/events"
+MLFLOW_WEBHOOK_PATH = "/mlflow/webhook"
+MAX_WEBHOOK_BODY = 1_000_000
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# (headers, body) -> (HTTP status, JSON answer)
+WebhookReceiver = Callable[[dict[str, str], bytes], tuple[int, dict[str, Any]]]
 
 
 class FactoryWSGI:
-    """Routes requests to Bolt or to the health check."""
+    """Routes requests to Bolt, to the MLflow webhook receiver, or to the health check."""
 
-    def __init__(self, app: App, db: Database) -> None:
+    def __init__(self, app: App, db: Database, *, mlflow_webhook: WebhookReceiver | None = None) -> None:
         self._slack = SlackRequestHandler(app, path=SLACK_PATH)
         self._db = db
+        self._mlflow_webhook = mlflow_webhook
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD")
+        if path == "/healthz" and method in ("GET", "HEAD"):
             return self._health(start_response)
+        if path == MLFLOW_WEBHOOK_PATH and method == "POST" and self._mlflow_webhook is not None:
+            return self._webhook(environ, start_response)
         return self._slack(environ, start_response)
+
+    def _webhook(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length > MAX_WEBHOOK_BODY:
+            return _json(start_response, 413, {"ok": False, "error": "too large"})
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        status, answer = self._mlflow_webhook(headers, body)  # type: ignore[misc]
+        return _json(start_response, status, answer)
 
     def _health(self, start_response: Callable[..., Any]) -> Iterable[bytes]:
         try:
             with self._db.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-            status, body = "200 OK", {"ok": True, "database": "ok"}
+            return _json(start_response, 200, {"ok": True, "database": "ok"})
         except Exception as exc:  # the health check reports, it does not raise
             log.warning("health check: database unreachable: %s", type(exc).__name__)
-            status, body = "503 Service Unavailable", {"ok": False, "database": "unreachable"}
-        payload = json.dumps(body).encode()
-        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
-        return [payload]
+            return _json(start_response, 503, {"ok": False, "database": "unreachable"})
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 413: "Payload Too Large",
+            503: "Service Unavailable"}
+
+
+def _json(start_response: Callable[..., Any], status: int, body: dict[str, Any]) -> Iterable[bytes]:
+    payload = json.dumps(body).encode()
+    start_response(
+        f"{status} {_REASONS.get(status, 'Status')}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+    )
+    return [payload]
 
 
 def waitress_options(threads: int) -> dict[str, Any]:

@@ -28,6 +28,7 @@ EXPECTED = {
     "SLACK_API_URL": "an http(s) URL ending in /api/, such as https://slack.com/api/",
     "DATABASE_URL": "a SQLAlchemy URL such as sqlite:///factorybot.db or postgresql+psycopg://user@host/db",
     "MLFLOW_TRACKING_URI": "an MLflow tracking URI such as http://mlflow:5000 or sqlite:///mlflow.db",
+    "MLFLOW_WEBHOOK_SECRET": "the shared secret of the MLflow webhook (at least 16 characters)",
     "OPENAI_API_KEY": "an API key for an OpenAI-compatible server",
     "OPENAI_BASE_URL": "an http(s) URL of an OpenAI-compatible server",
     "FACTORY_TIMEZONE": "an IANA time zone such as Europe/Paris",
@@ -53,6 +54,7 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(SLACK_API_DEFAULT, validation_alias="SLACK_API_URL")
     database_url: str = Field("sqlite:///factorybot.db", validation_alias="DATABASE_URL")
     mlflow_tracking_uri: str | None = Field(None, validation_alias="MLFLOW_TRACKING_URI")
+    mlflow_webhook_secret: SecretStr | None = Field(None, validation_alias="MLFLOW_WEBHOOK_SECRET")
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
     timezone: str = Field("UTC", validation_alias="FACTORY_TIMEZONE")
@@ -73,6 +75,13 @@ class Settings(BaseSettings):
     def _app_token(cls, v: SecretStr | None) -> SecretStr | None:
         if v is not None and not v.get_secret_value().startswith("xapp-"):
             raise ValueError("bad prefix")
+        return v
+
+    @field_validator("mlflow_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < 16:
+            raise ValueError("too short")
         return v
 
     @field_validator("slack_api_url", "openai_base_url")
@@ -187,7 +196,7 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(f"{env}: expected {EXPECTED.get(env, err['msg'])}{shown}") from None
 
 
-_SECRET_VARS = {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "OPENAI_API_KEY"}
+_SECRET_VARS = {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "OPENAI_API_KEY", "MLFLOW_WEBHOOK_SECRET"}
 
 
 def _env_name(loc: str) -> str:

@@ -55,20 +55,51 @@ def register(app: App, services: Services) -> None:
         app.command(spec.command)(_make_listener(spec, services))
 
 
+def after_ack(handler: SubHandler) -> SubHandler:
+    """Mark a handler that calls something slow (MLflow, many Web API calls): the command is
+    acknowledged at once and the reply goes through ``respond`` (Slack's 3-second rule)."""
+    handler.after_ack = True  # type: ignore[attr-defined]
+    return handler
+
+
+class _Replier:
+    """Answers once through the ack while it is still open, through ``respond`` after."""
+
+    def __init__(self, ack: Ack, respond: Respond) -> None:
+        self._ack, self._respond, self.acked = ack, respond, False
+
+    def ack_now(self) -> None:
+        if not self.acked:
+            self._ack()
+            self.acked = True
+
+    def send(self, reply: Reply | None) -> None:
+        if self.acked:
+            if reply:
+                self._respond(response_type="ephemeral", **reply)
+        elif reply:
+            self._ack(response_type="ephemeral", **reply)
+        else:
+            self._ack()
+        self.acked = True
+
+
 def _make_listener(spec: CommandSpec, services: Services) -> Callable[..., None]:
     def listener(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        reply = _answer(spec, command, services, client, respond)
-        if reply is None:
-            ack()
-        else:
-            ack(response_type="ephemeral", **reply)
+        replier = _Replier(ack, respond)
+        replier.send(_answer(spec, command, services, client, respond, replier))
 
     listener.__name__ = f"command_{spec.command.strip('/')}"
     return listener
 
 
 def _answer(
-    spec: CommandSpec, command: dict[str, Any], services: Services, client: WebClient, respond: Respond
+    spec: CommandSpec,
+    command: dict[str, Any],
+    services: Services,
+    client: WebClient,
+    respond: Respond,
+    replier: _Replier,
 ) -> Reply | None:
     try:
         parsed = parse_command(spec.command, command.get("text", ""))
@@ -84,6 +115,8 @@ def _answer(
             client=client,
             respond=respond,
         )
+        if getattr(handler, "after_ack", False):
+            replier.ack_now()
         return handler(ctx)
     except UsageError as exc:
         return views.error_message(str(exc), spec)
