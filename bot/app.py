@@ -14,6 +14,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 import handlers
+from bot.server import FactoryWSGI
 from bot.services import Services
 from bot.settings import Settings
 from storage.db import Database
@@ -41,6 +42,7 @@ def build_app(
     settings: Settings,
     *,
     db: Database | None = None,
+    services: Services | None = None,
     token_verification: bool = True,
 ) -> App:
     """Build the Bolt app from settings and register every listener from ``handlers``.
@@ -48,7 +50,7 @@ def build_app(
     Bolt runs listeners (and lazy listeners) on ``listener_executor``; its default has
     5 threads, too few for a busy workspace, so it is sized by ``FACTORY_LISTENER_THREADS``.
     """
-    services = Services(settings=settings, db=db or Database(settings.database_url))
+    services = services or Services(settings=settings, db=db or Database(settings.database_url))
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = App(
         client=build_web_client(settings),
@@ -61,3 +63,12 @@ def build_app(
     )
     handlers.register_all(app, services)
     return app
+
+
+def build_wsgi(settings: Settings, *, db: Database | None = None, services: Services | None = None) -> FactoryWSGI:
+    """The whole HTTP surface: Bolt at ``/slack/events``, the MLflow webhook, the health check."""
+    from handlers.mlflow_webhook import make_receiver
+
+    services = services or Services(settings=settings, db=db or Database(settings.database_url))
+    app = build_app(settings, services=services)
+    return FactoryWSGI(app, services.db, mlflow_webhook=make_receiver(services, app.client))

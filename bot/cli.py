@@ -70,13 +70,20 @@ def _require_slack(settings: Settings, *, socket_mode: bool) -> None:
         _fail(f"missing {', '.join(missing)}. {CREATE_APP_HINT}")
 
 
-def _build_app(settings: Settings, db: Database):  # noqa: ANN202 - Bolt's App, imported lazily
+def _check_policy(settings: Settings) -> None:
+    from bot.approval_cli import check_policy_at_start
+
+    check_policy_at_start(settings)
+
+
+def _build(settings: Settings, db: Database):  # noqa: ANN202 - FactoryWSGI, imported lazily
+    """The Bolt app and its HTTP surface (``.app`` is the Bolt app, for Socket Mode)."""
     from slack_bolt.error import BoltError
 
-    from bot.app import build_app
+    from bot.app import build_wsgi
 
     try:
-        return build_app(settings, db=db)
+        return build_wsgi(settings, db=db)
     except BoltError as exc:
         _fail(f"SLACK_BOT_TOKEN: Slack did not accept the token ({_slack_reason(exc)})")
 
@@ -110,35 +117,38 @@ def cmd_run(args: argparse.Namespace) -> None:
     settings = _settings()
     socket_mode = settings.slack_app_token is not None
     _require_slack(settings, socket_mode=socket_mode)
+    _check_policy(settings)
     db = _database(settings, auto_upgrade=True)
-    app = _build_app(settings, db)
+    wsgi = _build(settings, db)
     with _scheduler_running(settings, db):
         if socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             logging.getLogger(__name__).info("connecting in Socket Mode")
-            SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+            SocketModeHandler(wsgi.app, settings.slack_app_token.get_secret_value()).start()
         else:
-            _serve(app, db, host=args.host, port=args.port, threads=args.threads)
+            _serve(wsgi, host=args.host, port=args.port, threads=args.threads)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
     settings = _settings()
     _require_slack(settings, socket_mode=False)
+    _check_policy(settings)
     db = _database(settings, auto_upgrade=True)
-    app = _build_app(settings, db)
+    wsgi = _build(settings, db)
     with _scheduler_running(settings, db):
-        _serve(app, db, host=args.host, port=args.port, threads=args.threads)
+        _serve(wsgi, host=args.host, port=args.port, threads=args.threads)
 
 
-def _serve(app, db: Database, *, host: str, port: int, threads: int) -> None:  # noqa: ANN001
-    from bot.server import FactoryWSGI, serve_forever
+def _serve(wsgi, *, host: str, port: int, threads: int) -> None:  # noqa: ANN001
+    from bot.server import serve_forever
 
-    serve_forever(FactoryWSGI(app, db), host=host, port=port, threads=threads)
+    serve_forever(wsgi, host=host, port=port, threads=threads)
 
 
 def cmd_scheduler(args: argparse.Namespace) -> None:
     settings = _settings()
+    _check_policy(settings)
     db = _database(settings, auto_upgrade=True)
     from jobs.scheduler import run_scheduler_forever
 
@@ -170,6 +180,26 @@ def cmd_db_current(args: argparse.Namespace) -> None:
 
     db = Database(settings.database_url)
     print(f"current: {current_revision(db.engine) or 'none'}  head: {head_revision()}")
+
+
+def cmd_mlflow_register_webhook(args: argparse.Namespace) -> None:
+    """Create the MLflow webhook that sends registry events to ``factorybot serve``."""
+    settings = _settings()
+    if settings.mlflow_webhook_secret is None:
+        _fail("MLFLOW_WEBHOOK_SECRET: expected the shared secret of the MLflow webhook (at least 16 characters)")
+    from bot.mlflow_gateway import MlflowError, MlflowGateway
+
+    url = args.url.rstrip("/")
+    if not url.endswith("/mlflow/webhook"):
+        url += "/mlflow/webhook"
+    try:
+        webhook_id = MlflowGateway(settings.effective_mlflow_uri).create_webhook(
+            name=args.name, url=url, secret=settings.mlflow_webhook_secret.get_secret_value(),
+            events=["model_version.created", "model_version_alias.created"],
+        )
+    except MlflowError as exc:
+        _fail(f"MLFLOW_TRACKING_URI: {exc}")
+    print(f"webhook {webhook_id} sends model_version.created and model_version_alias.created to {url}")
 
 
 def cmd_config(args: argparse.Namespace) -> None:
@@ -218,9 +248,17 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("current", help="show the current and the head revision").set_defaults(func=cmd_db_current)
 
     sub.add_parser("config", help="print the effective settings, secrets masked").set_defaults(func=cmd_config)
+    mlflow = sub.add_parser("mlflow", help="MLflow integration").add_subparsers(dest="mlflow_command", required=True)
+    p = mlflow.add_parser("register-webhook", help="create the MLflow webhook that feeds watched channels")
+    p.add_argument("--url", required=True, help="the bot's public base URL, e.g. https://factorybot.example.com")
+    p.add_argument("--name", default="factorybot", help="the webhook's name in MLflow (default: factorybot)")
+    p.set_defaults(func=cmd_mlflow_register_webhook)
     p = sub.add_parser("sandbox", help="the real bot offline, with a local stand-in playing Slack (try it first)")
     p.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000)")
     p.set_defaults(func=cmd_sandbox)
+    from bot.approval_cli import add_commands as add_approval_commands
+
+    add_approval_commands(sub)
     return parser
 
 

@@ -56,14 +56,20 @@ COMMANDS: dict[str, CommandSpec] = {
             "Join and run communities of practice",
             "list | info <guild> | join <guild> | leave <guild> | profile | help",
             (
-                Subcommand("list", "", "every guild, its channel, members and leads"),
-                Subcommand("info", "<guild>", "description, leads, top skills, next show-and-tell"),
-                Subcommand("join", "<guild>", "join a guild and its channel"),
-                Subcommand("leave", "<guild>", "leave a guild"),
-                Subcommand("profile", "", "edit the skills you teach and the topics you want to learn"),
-                Subcommand("create", '<slug> #channel "Name" [description]', "create a guild (admins)"),
-                Subcommand("lead", "add|remove <guild> @user", "change a guild's leads (admins, leads)"),
-                Subcommand("archive", "<guild>", "archive a guild (admins)"),
+                Subcommand("list", "", "every guild, its channel, members and leads", available=True),
+                Subcommand("info", "<guild>", "description, leads, top skills, next show-and-tell", available=True),
+                Subcommand("join", "<guild>", "join a guild and its channel", available=True),
+                Subcommand("leave", "<guild>", "leave a guild", available=True),
+                Subcommand(
+                    "profile", "", "edit the skills you teach and the topics you want to learn", available=True
+                ),
+                Subcommand(
+                    "create", '<slug> #channel "Name" [description]', "create a guild (admins)", available=True
+                ),
+                Subcommand(
+                    "lead", "add|remove <guild> @user", "change a guild's leads (admins, leads)", available=True
+                ),
+                Subcommand("archive", "<guild>", "archive a guild (admins)", available=True),
                 HELP,
             ),
         ),
@@ -103,9 +109,9 @@ COMMANDS: dict[str, CommandSpec] = {
             "Request and decide deployments, data and tool access",
             "request | status <id> | list [mine|pending|all] | help",
             (
-                Subcommand("request", "", "open a request form"),
-                Subcommand("status", "<id>", "a request's whole timeline"),
-                Subcommand("list", "[mine|pending|all]", "requests you filed, await or can see"),
+                Subcommand("request", "[type]", "open a request form", available=True),
+                Subcommand("status", "<id>", "a request's whole timeline", available=True),
+                Subcommand("list", "[mine|pending|all]", "requests you filed, await or can see", available=True),
                 HELP,
             ),
         ),
@@ -115,13 +121,13 @@ COMMANDS: dict[str, CommandSpec] = {
             "MLflow model status and approved deployments",
             "list | status <name> | deploy <name> <version> [to <alias>] | help",
             (
-                Subcommand("list", "[filter]", "registered models with aliases and latest version"),
-                Subcommand("status", "<name> [version]", "aliases, versions, metrics, last deployment"),
-                Subcommand("history", "<name>", "deployments made through the bot"),
-                Subcommand("deploy", "<name> <version> [to <alias>]", "request a deployment"),
+                Subcommand("list", "[filter]", "registered models with aliases and latest version", available=True),
+                Subcommand("status", "<name> [version]", "aliases, versions, metrics, last deployment", available=True),
+                Subcommand("history", "<name>", "deployments made through the bot", available=True),
+                Subcommand("deploy", "<name> <version> [to <alias>]", "request a deployment", available=True),
                 Subcommand("rollback", "<name> [alias]", "request a rollback to the previous version"),
-                Subcommand("watch", "<name>", "post this model's events in this channel"),
-                Subcommand("unwatch", "<name>", "stop posting them here"),
+                Subcommand("watch", "<name>", "post this model's events in this channel", available=True),
+                Subcommand("unwatch", "<name>", "stop posting them here", available=True),
                 HELP,
             ),
         ),

@@ -3,8 +3,10 @@
 The MLflow client (``mlflow-skinny``) costs about a second to import, so it is imported
 on first use.  Its HTTP client retries 7 times with exponential backoff and waits up to
 120 s by default: far too long for a chat bot, so unless the operator set them, the
-gateway sets ``MLFLOW_HTTP_REQUEST_TIMEOUT`` / ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` (MLflow
-reads them at each request; they are its only knobs for this).
+gateway sets ``MLFLOW_HTTP_REQUEST_TIMEOUT`` / ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` /
+``MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR`` in the environment.  They are process-wide — MLflow
+reads them at each request and ``MlflowClient`` offers no per-client setting — which is
+why they are constants here rather than per-gateway arguments.
 
 Nothing outside this module imports ``mlflow``.  Errors come out as
 :class:`MlflowUnavailable` (down, slow, 5xx: worth retrying later) or :class:`NotFound`
@@ -23,8 +25,11 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT_S = 10
-DEFAULT_RETRIES = 1
+HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",  # seconds
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+}
 KEY_METRICS = 6
 
 
@@ -77,10 +82,8 @@ def _ms(value: int | None) -> datetime | None:
 class MlflowGateway:
     """Model-registry operations with short timeouts; thread-safe, one client per gateway."""
 
-    def __init__(self, tracking_uri: str, *, timeout_s: int = DEFAULT_TIMEOUT_S, retries: int = DEFAULT_RETRIES):
+    def __init__(self, tracking_uri: str) -> None:
         self.tracking_uri = tracking_uri
-        self._timeout_s = timeout_s
-        self._retries = retries
         self._client: Any = None
         self._lock = threading.Lock()
 
@@ -88,9 +91,8 @@ class MlflowGateway:
     def _mlflow(self) -> Any:
         with self._lock:
             if self._client is None:
-                os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(self._timeout_s))
-                os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(self._retries))
-                os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+                for name, value in HTTP_DEFAULTS.items():
+                    os.environ.setdefault(name, value)
                 from mlflow import MlflowClient
 
                 self._client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)

@@ -17,6 +17,7 @@ from storage.deployments import (
     deployment_history,
     last_done,
     remove_watch,
+    watching_channels,
 )
 from storage.repositories import record_activity
 
@@ -99,6 +100,11 @@ def unwatch(db: Database, *, name: str, channel_id: str, user_id: str) -> bool:
                             figures={"channel": channel_id})
         uow.commit()
     return removed
+
+
+def watchers(db: Database, model: str) -> list[str]:
+    with db.unit_of_work() as uow:
+        return watching_channels(uow.session, model)
 
 
 def _record(dep: Deployment) -> DeploymentRecord:

@@ -28,8 +28,8 @@ You are {user} (an admin). Type a slash command such as `/factory help` or `/gui
 
 
 def run_sandbox(settings: Settings, *, port: int, interactive: bool | None = None, out: TextIO = sys.stdout) -> None:
-    from bot.app import build_app
-    from bot.server import FactoryWSGI, start_in_thread
+    from bot.app import build_wsgi
+    from bot.server import start_in_thread
     from bot.testing import SlackRequestBuilder, SlackStandIn
     from storage.db import Database
     from storage.migrate import upgrade
@@ -47,7 +47,7 @@ def run_sandbox(settings: Settings, *, port: int, interactive: bool | None = Non
         )
         db = Database(sandbox.database_url)
         upgrade(db.engine)
-        server = start_in_thread(FactoryWSGI(build_app(sandbox, db=db), db), port=port)
+        server = start_in_thread(build_wsgi(sandbox, db=db), port=port)
         builder = SlackRequestBuilder(
             signing_secret=secret, url=f"{server.url}/slack/events", response_url_base=slack.response_url("")
         )

@@ -40,6 +40,7 @@ class FactoryWSGI:
     """Routes requests to Bolt, to the MLflow webhook receiver, or to the health check."""
 
     def __init__(self, app: App, db: Database, *, mlflow_webhook: WebhookReceiver | None = None) -> None:
+        self.app = app
         self._slack = SlackRequestHandler(app, path=SLACK_PATH)
         self._db = db
         self._mlflow_webhook = mlflow_webhook

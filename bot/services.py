@@ -6,16 +6,49 @@ Built once by :func:`bot.app.build_app` (or by a test) and handed to every
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
+from bot.execution import DeploymentExecutor, HandOverExecutor
 from bot.settings import Settings
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.deployments import DeploymentService
+    from bot.mlflow_gateway import MlflowGateway
+    from bot.policy import Policy
 
 
 @dataclass
 class Services:
     settings: Settings
     db: Database
+    mlflow_override: MlflowGateway | None = field(default=None, repr=False)
+    policy_override: Policy | None = field(default=None, repr=False)
+    # What an approved model deployment is handed to (bot.execution); tests plug in a double.
+    deployment_executor: DeploymentExecutor = field(default_factory=HandOverExecutor, repr=False)
+
+    @cached_property
+    def policy(self) -> Policy:
+        """The approval policy: FACTORY_POLICY_FILE or the built-in one (the CLI loads it at start-up
+        so a broken file stops the bot there, with its line and reason)."""
+        from bot.policy import load_policy
+
+        return self.policy_override or load_policy(self.settings.policy_file, admins=self.settings.admins)
+
+    @cached_property
+    def mlflow(self) -> MlflowGateway:
+        """The MLflow gateway, built on first use (importing MLflow's client costs a second)."""
+        from bot.mlflow_gateway import MlflowGateway
+
+        return self.mlflow_override or MlflowGateway(self.settings.effective_mlflow_uri)
+
+    @cached_property
+    def deployments(self) -> DeploymentService:
+        from bot.deployments import DeploymentService
+
+        return DeploymentService(self.db, self.mlflow)
 
     def is_admin(self, user_id: str) -> bool:
         return self.settings.is_admin(user_id)

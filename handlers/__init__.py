@@ -8,10 +8,13 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import commands, errors, events
+from handlers import approvals, commands, errors, events, guilds, models
 
 
 def register_all(app: App, services: Services) -> None:
     errors.register(app, services)
     commands.register(app, services)
     events.register(app, services)
+    models.register(app, services)
+    guilds.register(app, services)
+    approvals.register(app, services)

@@ -91,6 +91,20 @@ JOBS: tuple[JobSpec, ...] = (
         trigger_args={"hour": 3, "minute": 0},
         description="Forget processed Slack event ids older than 7 days",
     ),
+    JobSpec(
+        id="approvals.sla",
+        func="jobs.approvals:run_sla",
+        trigger="interval",
+        trigger_args={"minutes": 5},
+        description="Approval reminders, escalations and expiries; retry failed deliveries",
+    ),
+    JobSpec(
+        id="deployments.retry",
+        func="jobs.deployments:retry_deployments",
+        trigger="interval",
+        trigger_args={"minutes": 1},
+        description="Retry model deployments MLflow could not take, with backoff",
+    ),
 )
 
 

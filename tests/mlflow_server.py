@@ -24,6 +24,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+WEBHOOK_CACHE_TTL_S = 1
+
+
 class MlflowServer:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
@@ -36,6 +39,9 @@ class MlflowServer:
             **os.environ,
             "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
             "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+            # The server caches each event's webhook list (60 s by default): a webhook made
+            # by a test would miss events for a minute.  One second, and tests wait it out.
+            "MLFLOW_WEBHOOK_CACHE_TTL": "1",
         }
         mlflow_cli = Path(sys.executable).with_name("mlflow")
         command = [str(mlflow_cli)] if mlflow_cli.exists() else [sys.executable, "-m", "mlflow"]

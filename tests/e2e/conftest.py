@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.app import build_app
-from bot.server import FactoryWSGI, RunningServer, start_in_thread
+from bot.app import build_wsgi
+from bot.server import RunningServer, start_in_thread
 from bot.settings import Settings, load_settings
 from bot.testing import SlackRequestBuilder, SlackStandIn
 from storage.db import Database
@@ -41,8 +41,7 @@ def bot_settings(database_url: str, slack: SlackStandIn) -> Settings:
 
 @pytest.fixture
 def bot_server(bot_settings: Settings, database: Database) -> Iterator[RunningServer]:
-    app = build_app(bot_settings, db=database)
-    server = start_in_thread(FactoryWSGI(app, database))
+    server = start_in_thread(build_wsgi(bot_settings, db=database))
     yield server
     server.stop()
 

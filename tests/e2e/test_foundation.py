@@ -58,9 +58,9 @@ def test_every_command_answers_help_with_its_planned_usage(signed: SlackRequestB
 
 
 def test_a_planned_subcommand_says_it_is_not_available_yet(signed: SlackRequestBuilder) -> None:
-    body = signed.slash_command("/guild", "join mlops", user_id=MEMBER).json()
+    body = signed.slash_command("/mentor", "offer mlops", user_id=MEMBER).json()
     assert body["response_type"] == "ephemeral"
-    assert "`/guild join <guild>` is planned but not available yet." in body["text"]
+    assert "`/mentor offer <skills…> [capacity N]` is planned but not available yet." in body["text"]
 
 
 @pytest.mark.parametrize(

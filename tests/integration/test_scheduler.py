@@ -127,7 +127,7 @@ def test_job_persists_across_restart_and_runs_when_due(settings: Settings, datab
     assert run.last_run_at == datetime(2026, 11, 24, 3, 0, tzinfo=PARIS)
     with database.unit_of_work() as uow:
         assert list(uow.session.scalars(select(ProcessedEvent.key))) == ["recent"]
-    (info,) = list_jobs(settings, database)
+    info = next(i for i in list_jobs(settings, database) if i.id == FORGET)
     assert info.next_run_time == datetime(2026, 11, 25, 3, 0, tzinfo=PARIS)
 
 
@@ -224,7 +224,7 @@ def test_list_jobs_shows_next_run_and_last_result(settings: Settings, database: 
         )
         uow.commit()
 
-    (info,) = list_jobs(settings, database)
+    info = next(i for i in list_jobs(settings, database) if i.id == FORGET)
     assert info.func == "jobs.maintenance:forget_old_events"
     assert info.next_run_time == datetime(2026, 11, 24, 3, 0, tzinfo=PARIS)
     assert info.last_run_at == datetime(2026, 11, 23, 3, 0, tzinfo=PARIS)

@@ -28,7 +28,14 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         sa.Column("archived_at", TS),
     )
-    op.create_index("ix_guilds_channel_id", "guilds", ["channel_id"])
+    op.create_index(
+        "uq_guilds_channel_active",
+        "guilds",
+        ["channel_id"],
+        unique=True,
+        sqlite_where=sa.text("archived_at IS NULL"),
+        postgresql_where=sa.text("archived_at IS NULL"),
+    )
     op.create_table(
         "guild_leads",
         sa.Column("guild_id", sa.Integer(), sa.ForeignKey("guilds.id"), primary_key=True),
@@ -72,4 +79,5 @@ def downgrade() -> None:
     op.drop_index("uq_memberships_open", "memberships")
     op.drop_table("memberships")
     op.drop_table("guild_leads")
+    op.drop_index("uq_guilds_channel_active", "guilds")
     op.drop_table("guilds")

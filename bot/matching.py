@@ -1,0 +1,396 @@
+"""Matching for mentoring rounds: a pure function over plain data, no Slack, no database.
+
+Two kinds of round (issue 6, point 3):
+
+* :func:`match_mentors` — mentor ↔ mentee, each mentor taking up to ``capacity`` mentees;
+* :func:`match_peers` — pairs among a guild's members, plus one trio when the count is odd
+  (the person left over joins the pair that suits them best).
+
+**What is maximised.**  Fit is ``FULL_FIT`` = 10,000 points: skill (60 %) — for mentoring the
+share of the mentee's learning goals the mentor teaches, for peers the overlap
+coefficient of their interests (teach ∪ learn) — plus working hours (30 %), the share of
+the shorter workday both are at work, across time zones (half-hour zones and midnight
+wraps included), plus 10 % when both have a team and the teams differ.  Hard constraints:
+capacity, avoid lists (both directions), paused and inactive people left out (with a
+reason).  A round then maximises, *lexicographically*:
+
+1. the number of pairs;
+2. the number of people in them who were left unmatched last round ("go first");
+3. the number of pairs that did **not** meet within the last ``cooldown_rounds`` rounds;
+4. total fit points;
+5. a seeded per-pair jitter (16 bits), so ties fall by the seed, never by input order,
+   dict/set order or hash randomisation (people are indexed by sorted id).
+
+These live in one integer weight per pair whose tiers are scaled by the number of
+possible pairs (:class:`bot.matching_fit.Tiers`), so the order is exact, not a "big
+enough" bonus.  Hence the cooldown rule, precisely: *a pair that met within the last K
+rounds is formed only if every matching without it has fewer pairs or fewer people who
+were left out last round* — a repeat is a fallback that keeps someone from being left
+out, never a way to buy fit.  It is reported (``MatchReason.repeat``) so the
+introduction can say so.
+
+**How.**  Weighing all 50,000 × 10,000 pairs is out of reach, so each person weighs a
+sampled pool of partners who share a skill (all of them when there are ≤
+``scan_budget``) and keeps their ``candidates`` best, plus a few ``fallbacks`` with the
+best hours overlap (see :mod:`bot.matching_graph`).  Mentoring is then solved *exactly*
+on that sparse graph by shortest augmenting paths (Jonker–Volgenant style, rows = the
+scarcer side's slots; :func:`bot.matching_solve.assign`).  Peer pairing is a general
+graph: greedy by weight, three-edge augmenting paths, then 2-opt swaps
+(:func:`bot.matching_solve.pair_up`).
+
+**Why pure Python, not scipy.**  numpy + scipy would add ~216 MB to a 232 MB runtime.
+scipy's exact ``linear_sum_assignment`` is used only by the tests and by
+``benchmarks/matching.py`` to measure the gap.  Measured on this machine (2 cores,
+medians; ``.venv/bin/python benchmarks/matching.py``):
+
+BENCHMARK-FIGURES
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from bot.matching_fit import (
+    FULL_FIT,
+    Fit,
+    Tiers,
+    bits_of,
+    common_minutes,
+    mentoring_fit,
+    pair_jitter,
+    peer_fit,
+    utc_offset_minutes,
+    working_hours_overlap,
+)
+from bot.matching_graph import Round, mentoring_candidates, peer_candidates, peer_weigher
+from bot.matching_solve import assign, pair_up
+
+__all__ = [
+    "FULL_FIT",
+    "Fit",
+    "Match",
+    "MatchReason",
+    "MatchResult",
+    "MatchingRules",
+    "Person",
+    "Unmatched",
+    "UnmatchedReason",
+    "match_mentors",
+    "match_peers",
+    "mentoring_fit",
+    "peer_fit",
+    "utc_offset_minutes",
+    "working_hours_overlap",
+]
+
+History = Sequence[Iterable[Iterable[str]]]  # rounds, oldest first; each a list of groups of ids
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone taking part in a round, in one role (a person may be a mentor and a mentee).
+
+    ``workday`` is (start, end) in minutes after local midnight (end < start for a night
+    shift); ``utc_offset_minutes`` is resolved for the round's date by the caller, e.g.
+    with :func:`utc_offset_minutes` from the member's IANA zone.
+    """
+
+    id: str
+    teaches: frozenset[str] = frozenset()
+    learns: frozenset[str] = frozenset()
+    utc_offset_minutes: int = 0
+    workday: tuple[int, int] = (9 * 60, 17 * 60)
+    team: str | None = None
+    capacity: int = 1  # mentees a mentor takes per round; ignored for mentees and peers
+    paused: bool = False
+    active: bool = True
+    unmatched_last_round: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MatchingRules:
+    cooldown_rounds: int = 6  # K: pairs from the last K rounds are only a fallback
+    skill_weight: int = 60  # the three weights are percentages of FULL_FIT and sum to 100
+    hours_weight: int = 30
+    cross_team_weight: int = 10
+    require_shared_skill: bool = False  # True: never pair people with no skill in common
+    candidates: int = 12  # partners kept per person in the sparse graph
+    scan_budget: int = 48  # partners weighed per person when more share a skill
+    fallbacks: int = 4  # best-hours partners added whatever their skills
+
+    def __post_init__(self) -> None:
+        if self.skill_weight + self.hours_weight + self.cross_team_weight != 100:
+            raise ValueError("skill_weight + hours_weight + cross_team_weight must be 100")
+        if min(self.skill_weight, self.hours_weight, self.cross_team_weight, self.cooldown_rounds) < 0:
+            raise ValueError("weights and cooldown_rounds cannot be negative")
+        if self.candidates < 1 or self.scan_budget < 1 or self.fallbacks < 0:
+            raise ValueError("candidates and scan_budget must be positive")
+
+
+class UnmatchedReason(str, enum.Enum):
+    PAUSED = "paused"
+    INACTIVE = "inactive"
+    NO_ELIGIBLE_PARTNER = "no_eligible_partner"  # nobody they may be paired with took part
+    CAPACITY_FULL = "capacity_full"  # a mentee whose possible mentors are all full
+    PARTNERS_TAKEN = "partners_taken"  # a mentor or peer whose possible partners all went elsewhere
+
+
+@dataclass(frozen=True, slots=True)
+class MatchReason:
+    """Why a group was formed, for the introduction message and the activity log."""
+
+    shared_skills: tuple[str, ...]  # mentoring: taught ∩ wanted; peers: common interests (trio: of ≥ 2)
+    overlap_minutes: int  # working minutes per day the whole group shares
+    cross_team: bool  # more than one team in the group (teams known)
+    repeat: bool  # some of them met within the cooldown: the only way to match them
+    priority: bool  # someone in it was left unmatched last round
+
+    @property
+    def overlap_hours(self) -> float:
+        return self.overlap_minutes / 60
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "shared_skills": list(self.shared_skills),
+            "overlap_hours": round(self.overlap_hours, 2),
+            "cross_team": self.cross_team,
+            "repeat": self.repeat,
+            "priority": self.priority,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One introduction: ``(mentor, mentee)`` in a mentoring round, a pair or trio of peers."""
+
+    members: tuple[str, ...]
+    fit: float  # 0..1; a trio's is the mean of its three pairs
+    reason: MatchReason
+    mentor_id: str | None = None
+
+    @property
+    def mentee_id(self) -> str | None:
+        return self.members[1] if self.mentor_id is not None else None
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every two people who meet, as a later round's ``history`` wants them."""
+        m = self.members
+        return [(m[i], m[j]) for i in range(len(m)) for j in range(i + 1, len(m))]
+
+
+@dataclass(frozen=True, slots=True)
+class Unmatched:
+    person_id: str
+    role: str  # "mentor", "mentee" or "peer"
+    reason: UnmatchedReason
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    matches: tuple[Match, ...]
+    unmatched: tuple[Unmatched, ...]
+    stats: dict[str, int] = field(default_factory=dict, compare=False)  # candidate edges etc.
+
+    @property
+    def total_fit(self) -> float:
+        return sum(m.fit for m in self.matches)
+
+    def mentees_of(self, mentor_id: str) -> list[str]:
+        return [m.members[1] for m in self.matches if m.mentor_id == mentor_id]
+
+    def history_entry(self) -> list[tuple[str, ...]]:
+        """This round as one entry of ``history`` for the next."""
+        return [pair for m in self.matches for pair in m.pairs()]
+
+
+def match_mentors(
+    *,
+    mentors: Sequence[Person],
+    mentees: Sequence[Person],
+    avoid: Iterable[tuple[str, str]] = (),
+    history: History = (),
+    rules: MatchingRules = MatchingRules(),
+    seed: int = 0,
+) -> MatchResult:
+    """Match mentees to mentors (see the module docstring for what is maximised).
+
+    ``avoid`` pairs work in both directions; ``history`` lists past rounds, oldest
+    first, each as groups of ids who met (pairs count within a group).
+    """
+    unmatched: list[Unmatched] = []
+    available_mentors = _available(mentors, "mentor", unmatched)
+    available_mentees = _available(mentees, "mentee", unmatched)
+    for p in available_mentors:
+        if p.capacity < 1:
+            raise ValueError(f"mentor {p.id} has capacity {p.capacity}; pause them instead")
+    rnd = Round.build(
+        [*available_mentors, *available_mentees], rules=rules, avoid=avoid, history=history, seed=seed
+    )
+    xs, ms = rnd.side(available_mentors), rnd.side(available_mentees)
+    graph = mentoring_candidates(xs, ms, rnd)
+    capacity = [p.capacity for p in xs.people]
+    slots = sum(capacity)
+    tiers = Tiers.for_pairs(min(slots, len(ms)))
+
+    # Costs (negated weights) per mentor and per mentee, from the same edges.
+    mentor_cols: list[list[int]] = [[] for _ in range(len(xs))]
+    mentor_costs: list[list[int]] = [[] for _ in range(len(xs))]
+    for m in range(len(ms)):
+        base, rank = ms.priority[m] * tiers.priority, ms.rank[m]
+        for x, points, fresh in zip(graph.partners[m], graph.points[m], graph.fresh[m]):
+            w = tiers.pair + base + xs.priority[x] * tiers.priority + (tiers.fresh if fresh else 0)
+            mentor_cols[x].append(m)
+            mentor_costs[x].append(-(w + points * tiers.fit + pair_jitter(xs.rank[x], rank)))
+    slot_mentor = [x for x in range(len(xs)) for _ in range(capacity[x])]
+    pairs: list[tuple[int, int]] = []
+    if slots <= len(ms):  # mentors are scarce: their slots enter one by one
+        got = assign([mentor_cols[x] for x in slot_mentor], [mentor_costs[x] for x in slot_mentor], len(ms))
+        pairs = [(slot_mentor[r], m) for r, m in enumerate(got) if m >= 0]
+    else:  # mentees are scarce: they enter, choosing among mentor slots
+        first_slot = [0] * len(xs)
+        for x in range(1, len(xs)):
+            first_slot[x] = first_slot[x - 1] + capacity[x - 1]
+        rows_cols: list[list[int]] = [[] for _ in range(len(ms))]
+        rows_costs: list[list[int]] = [[] for _ in range(len(ms))]
+        for x in range(len(xs)):
+            for m, cost in zip(mentor_cols[x], mentor_costs[x]):
+                for s in range(first_slot[x], first_slot[x] + capacity[x]):
+                    rows_cols[m].append(s)
+                    rows_costs[m].append(cost)
+        got = assign(rows_cols, rows_costs, slots)
+        pairs = [(slot_mentor[s], m) for m, s in enumerate(got) if s >= 0]
+
+    matches = []
+    for x, m in pairs:
+        k = graph.partners[m].index(x)
+        points, fresh = graph.points[m][k], graph.fresh[m][k]
+        a, b = xs.people[x], ms.people[m]
+        matches.append(
+            Match(
+                members=(a.id, b.id),
+                fit=points / FULL_FIT,
+                reason=MatchReason(
+                    shared_skills=_names(xs.teach[x] & ms.learn[m], rnd),
+                    overlap_minutes=common_minutes((rnd.profiles.spans[xs.profile[x]], rnd.profiles.spans[ms.profile[m]])),
+                    cross_team=xs.team[x] >= 0 and ms.team[m] >= 0 and xs.team[x] != ms.team[m],
+                    repeat=not fresh,
+                    priority=bool(xs.priority[x] or ms.priority[m]),
+                ),
+                mentor_id=a.id,
+            )
+        )
+    matched_mentors = {x for x, _ in pairs}
+    matched_mentees = {m for _, m in pairs}
+    has_edge = {x for partners in graph.partners for x in partners}
+    for x in range(len(xs)):
+        if x not in matched_mentors:
+            reason = UnmatchedReason.PARTNERS_TAKEN if x in has_edge else UnmatchedReason.NO_ELIGIBLE_PARTNER
+            unmatched.append(Unmatched(xs.ids[x], "mentor", reason))
+    for m in range(len(ms)):
+        if m not in matched_mentees:
+            reason = UnmatchedReason.CAPACITY_FULL if graph.partners[m] else UnmatchedReason.NO_ELIGIBLE_PARTNER
+            unmatched.append(Unmatched(ms.ids[m], "mentee", reason))
+    return _result(matches, unmatched, edges=sum(len(p) for p in graph.partners))
+
+
+def match_peers(
+    *,
+    members: Sequence[Person],
+    avoid: Iterable[tuple[str, str]] = (),
+    history: History = (),
+    rules: MatchingRules = MatchingRules(),
+    seed: int = 0,
+) -> MatchResult:
+    """Pair a guild's members, with one trio when someone is left over (see the module docstring)."""
+    unmatched: list[Unmatched] = []
+    available = _available(members, "peer", unmatched)
+    rnd = Round.build(available, rules=rules, avoid=avoid, history=history, seed=seed)
+    side = rnd.side(available)
+    n = len(side)
+    graph = peer_candidates(side, rnd)
+    tiers = Tiers.for_pairs(n // 2)
+    weigh = peer_weigher(side, rnd, tiers)
+    neighbours: list[dict[int, int]] = [{} for _ in range(n)]
+    for a in range(n):
+        for b in graph.partners[a]:
+            if b not in neighbours[a]:
+                w = weigh(a, b)
+                assert w is not None
+                neighbours[a][b] = neighbours[b][a] = w
+    order = sorted(range(n), key=lambda i: side.rank[i])
+    mate = pair_up(n, neighbours, weigh, order)
+
+    groups = [[a, mate[a]] for a in range(n) if a < mate[a]]
+    left = sorted((a for a in range(n) if mate[a] < 0), key=lambda a: (-side.priority[a], side.rank[a]))
+    trio_for = None
+    for x in left:  # one trio at most: the first one left over who can join a pair
+        best = None
+        for g, (a, b) in enumerate(groups):
+            wa, wb = weigh(x, a), weigh(x, b)
+            if wa is not None and wb is not None and (best is None or wa + wb > best[0]):
+                best = (wa + wb, g)
+        if best is not None:
+            groups[best[1]].append(x)
+            trio_for = x
+            break
+
+    matches = [_peer_match(sorted(g, key=lambda i: side.ids[i]), side, rnd) for g in groups]
+    for x in left:
+        if x != trio_for:
+            reason = UnmatchedReason.PARTNERS_TAKEN if neighbours[x] else UnmatchedReason.NO_ELIGIBLE_PARTNER
+            unmatched.append(Unmatched(side.ids[x], "peer", reason))
+    return _result(matches, unmatched, edges=sum(len(nb) for nb in neighbours) // 2)
+
+
+def _peer_match(group: list[int], side, rnd: Round) -> Match:
+    people = [side.people[i] for i in group]
+    fits = [peer_fit(people[i], people[j], rnd.rules) for i in range(len(people)) for j in range(i + 1, len(people))]
+    interests = [side.interest[i] for i in group]
+    if len(group) == 2:
+        shared = interests[0] & interests[1]
+    else:
+        a, b, c = interests
+        shared = (a & b) | (a & c) | (b & c)
+    teams = {side.team[i] for i in group}
+    met = [rnd.recent.get(side.ids[i], ()) for i in group]
+    return Match(
+        members=tuple(p.id for p in people),
+        fit=sum(f.points for f in fits) / len(fits) / FULL_FIT,
+        reason=MatchReason(
+            shared_skills=_names(shared, rnd),
+            overlap_minutes=common_minutes(rnd.profiles.spans[side.profile[i]] for i in group),
+            cross_team=-1 not in teams and len(teams) > 1,
+            repeat=any(side.ids[j] in met[k] for k in range(len(group)) for j in group),
+            priority=any(side.priority[i] for i in group),
+        ),
+    )
+
+
+def _names(mask: int, rnd: Round) -> tuple[str, ...]:
+    return tuple(rnd.skill_names[b] for b in bits_of(mask))
+
+
+def _available(people: Sequence[Person], role: str, unmatched: list[Unmatched]) -> list[Person]:
+    seen: set[str] = set()
+    out = []
+    for p in people:
+        if p.id in seen:
+            raise ValueError(f"{p.id} appears twice among the {role}s")
+        seen.add(p.id)
+        if not p.active:
+            unmatched.append(Unmatched(p.id, role, UnmatchedReason.INACTIVE))
+        elif p.paused:
+            unmatched.append(Unmatched(p.id, role, UnmatchedReason.PAUSED))
+        else:
+            out.append(p)
+    return out
+
+
+def _result(matches: list[Match], unmatched: list[Unmatched], *, edges: int) -> MatchResult:
+    return MatchResult(
+        matches=tuple(sorted(matches, key=lambda m: m.members)),
+        unmatched=tuple(sorted(unmatched, key=lambda u: (u.role, u.person_id))),
+        stats={"candidate_edges": edges},
+    )

@@ -1,0 +1,273 @@
+"""The sparse candidate graph of a round: which pairs get weighed at all, and their fit points.
+
+Part of :mod:`bot.matching`.  Each person keeps their ``rules.candidates`` best partners
+out of a pool of at most ``rules.scan_budget`` sampled ones (see
+:class:`bot.matching_fit.PartnerIndex`), plus ``rules.fallbacks`` with the best
+working-hours overlap whatever their skills (unless a shared skill is required).  In a
+mentoring round both sides pick, so a mentor nobody's list reached still gets mentees
+to choose from.  A person with no candidate at all gets one exhaustive scan before being
+declared without an eligible partner.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.matching_fit import PartnerIndex, Profiles, Side, Tiers, bits_of, pair_jitter, skill_bits
+
+if TYPE_CHECKING:
+    from bot.matching import MatchingRules, Person
+
+_POS_BITS = 24  # a pool position fits here; keys sort on (tier, points) then pool order
+
+
+@dataclass
+class Round:
+    """What every round needs besides its people: rules, who avoids or recently met whom."""
+
+    rules: MatchingRules
+    profiles: Profiles
+    skills: dict[str, int]
+    skill_names: list[str]
+    teams: dict[str, int]
+    avoid: dict[str, set[str]]
+    recent: dict[str, set[str]]
+    rng: random.Random
+
+    @classmethod
+    def build(
+        cls,
+        people: Iterable[Person],
+        *,
+        rules: MatchingRules,
+        avoid: Iterable[tuple[str, str]],
+        history: Sequence[Iterable[Iterable[str]]],
+        seed: int,
+    ) -> Round:
+        skills = skill_bits(people)
+        pairs: dict[str, set[str]] = {}
+        for a, b in avoid:
+            pairs.setdefault(a, set()).add(b)
+            pairs.setdefault(b, set()).add(a)
+        recent: dict[str, set[str]] = {}
+        for round_ in history[len(history) - rules.cooldown_rounds :] if rules.cooldown_rounds > 0 else ():
+            for group in round_:
+                members = list(group)
+                for a in members:
+                    for b in members:
+                        if a != b:
+                            recent.setdefault(a, set()).add(b)
+        return cls(
+            rules=rules,
+            profiles=Profiles(rules),
+            skills=skills,
+            skill_names=sorted(skills, key=skills.__getitem__),
+            teams={},
+            avoid=pairs,
+            recent=recent,
+            rng=random.Random(seed),
+        )
+
+    def side(self, people: Sequence[Person]) -> Side:
+        ordered = sorted(people, key=lambda p: p.id)
+        return Side(ordered, skills=self.skills, teams=self.teams, profiles=self.profiles, rng=self.rng)
+
+    def skill_table(self, largest: int) -> list[list[int]]:
+        """``table[n][k]``: skill points for k shared skills out of n."""
+        weight = self.rules.skill_weight * 100
+        return [[0]] + [[weight * k // n for k in range(n + 1)] for n in range(1, largest + 1)]
+
+
+@dataclass
+class Candidates:
+    """Per mentee (or per member): partner indices, fit points, and whether the pair is fresh."""
+
+    partners: list[list[int]]
+    points: list[list[int]]
+    fresh: list[list[bool]]
+
+
+def mentoring_candidates(mentors: Side, mentees: Side, rnd: Round) -> Candidates:
+    rules = rnd.rules
+    hours = rnd.profiles.points()
+    learn_count = [m.bit_count() for m in mentees.learn]
+    table = rnd.skill_table(max(learn_count, default=0))
+    team_points = rules.cross_team_weight * 100
+    fallbacks = 0 if rules.require_shared_skill else rules.fallbacks
+    n_profiles = len(rnd.profiles.spans)
+    teachers = PartnerIndex(mentors.teach, mentors.profile, n_profiles, mentors.rank)
+    learners = PartnerIndex(mentees.learn, mentees.profile, n_profiles, mentees.rank)
+    out = Candidates([[] for _ in mentees.ids], [[] for _ in mentees.ids], [[] for _ in mentees.ids])
+
+    x_ids, x_teach, x_profile, x_team = mentors.ids, mentors.teach, mentors.profile, mentors.team
+
+    def score_mentors(m: int, pool: list[int]) -> list[tuple[int, int, bool]]:
+        mid, learn, team = mentees.ids[m], mentees.learn[m], mentees.team[m]
+        skill, row = table[learn_count[m]], hours[mentees.profile[m]]
+        avoided, met = rnd.avoid.get(mid), rnd.recent.get(mid)
+        seen: set[int] = set()
+        keys, entries = [], []
+        for x in pool:
+            if x in seen:
+                continue
+            seen.add(x)
+            xid = x_ids[x]
+            if xid == mid or (avoided is not None and xid in avoided):
+                continue
+            k = (x_teach[x] & learn).bit_count()
+            if k == 0 and rules.require_shared_skill:
+                continue
+            points = skill[k] + row[x_profile[x]]
+            if team >= 0 and x_team[x] >= 0 and team != x_team[x]:
+                points += team_points
+            fresh = met is None or xid not in met
+            keys.append((((fresh << 14) | points) << _POS_BITS) | ((1 << _POS_BITS) - 1 - len(entries)))
+            entries.append((x, points, fresh))
+        return _best(keys, entries, rules.candidates)
+
+    for m in range(len(mentees)):
+        bits, profile, start = bits_of(mentees.learn[m]), mentees.profile[m], mentees.rank[m]
+        order = rnd.profiles.order(profile)
+        pool = teachers.pool(bits, order, start, rules.scan_budget)
+        if fallbacks:
+            pool += teachers.fallbacks(order, start, fallbacks)
+        picked = score_mentors(m, pool)
+        if not picked and (pool or fallbacks):
+            everyone = list(range(len(mentors))) if fallbacks else teachers.everyone_sharing(bits)
+            picked = score_mentors(m, everyone)
+        for x, points, fresh in picked:
+            out.partners[m].append(x)
+            out.points[m].append(points)
+            out.fresh[m].append(fresh)
+
+    m_ids, m_learn, m_profile, m_team, m_priority = (
+        mentees.ids, mentees.learn, mentees.profile, mentees.team, mentees.priority,
+    )
+    for x in range(len(mentors)):
+        xid, teach, team = x_ids[x], mentors.teach[x], x_team[x]
+        row = hours[x_profile[x]]
+        avoided, met = rnd.avoid.get(xid), rnd.recent.get(xid)
+        order = rnd.profiles.order(x_profile[x])
+        pool = learners.pool(bits_of(teach), order, mentors.rank[x], rules.scan_budget)
+        if fallbacks:
+            pool += learners.fallbacks(order, mentors.rank[x], fallbacks)
+        seen: set[int] = set()
+        keys, entries = [], []
+        for m in pool:
+            if m in seen:
+                continue
+            seen.add(m)
+            mid = m_ids[m]
+            if mid == xid or (avoided is not None and mid in avoided):
+                continue
+            k = (m_learn[m] & teach).bit_count()
+            if k == 0 and rules.require_shared_skill:
+                continue
+            points = table[learn_count[m]][k] + row[m_profile[m]]
+            if team >= 0 and m_team[m] >= 0 and team != m_team[m]:
+                points += team_points
+            fresh = met is None or mid not in met
+            tier = (m_priority[m] << 1) | fresh  # a mentor's list favours people left out last time
+            keys.append((((tier << 14) | points) << _POS_BITS) | ((1 << _POS_BITS) - 1 - len(entries)))
+            entries.append((m, points, fresh))
+        for m, points, fresh in _best(keys, entries, rules.candidates):
+            if x not in out.partners[m]:
+                out.partners[m].append(x)
+                out.points[m].append(points)
+                out.fresh[m].append(fresh)
+    return out
+
+
+def peer_candidates(members: Side, rnd: Round) -> Candidates:
+    rules = rnd.rules
+    hours = rnd.profiles.points()
+    counts = [m.bit_count() for m in members.interest]
+    table = rnd.skill_table(max(counts, default=0))
+    team_points = rules.cross_team_weight * 100
+    fallbacks = 0 if rules.require_shared_skill else rules.fallbacks
+    index = PartnerIndex(members.interest, members.profile, len(rnd.profiles.spans), members.rank)
+    ids, interest, profile, team_of = members.ids, members.interest, members.profile, members.team
+    out = Candidates([[] for _ in ids], [[] for _ in ids], [[] for _ in ids])
+
+    def score(a: int, pool: list[int]) -> list[tuple[int, int, bool]]:
+        aid, mine, team, n = ids[a], interest[a], team_of[a], counts[a]
+        row = hours[profile[a]]
+        avoided, met = rnd.avoid.get(aid), rnd.recent.get(aid)
+        seen: set[int] = set()
+        keys, entries = [], []
+        for b in pool:
+            if b == a or b in seen:
+                continue
+            seen.add(b)
+            bid = ids[b]
+            if avoided is not None and bid in avoided:
+                continue
+            k = (interest[b] & mine).bit_count()
+            if k == 0 and rules.require_shared_skill:
+                continue
+            points = table[min(n, counts[b])][k] + row[profile[b]]
+            if team >= 0 and team_of[b] >= 0 and team != team_of[b]:
+                points += team_points
+            fresh = met is None or bid not in met
+            keys.append((((fresh << 14) | points) << _POS_BITS) | ((1 << _POS_BITS) - 1 - len(entries)))
+            entries.append((b, points, fresh))
+        return _best(keys, entries, rules.candidates)
+
+    for a in range(len(members)):
+        bits, start = bits_of(interest[a]), members.rank[a]
+        order = rnd.profiles.order(profile[a])
+        pool = index.pool(bits, order, start, rules.scan_budget)
+        if fallbacks:
+            pool += index.fallbacks(order, start, fallbacks + 1)  # +1: the pool may hold oneself
+        picked = score(a, pool)
+        if not picked and (pool or fallbacks):
+            picked = score(a, list(range(len(members))) if fallbacks else index.everyone_sharing(bits))
+        for b, points, fresh in picked:
+            out.partners[a].append(b)
+            out.points[a].append(points)
+            out.fresh[a].append(fresh)
+    return out
+
+
+def peer_weigher(members: Side, rnd: Round, tiers: Tiers):
+    """The tiered weight of any two members (None when they may not be paired)."""
+    rules = rnd.rules
+    hours = rnd.profiles.points()
+    counts = [m.bit_count() for m in members.interest]
+    table = rnd.skill_table(max(counts, default=0))
+    team_points = rules.cross_team_weight * 100
+
+    def weigh(a: int, b: int) -> int | None:
+        aid, bid = members.ids[a], members.ids[b]
+        if a == b or bid in rnd.avoid.get(aid, ()):
+            return None
+        k = (members.interest[a] & members.interest[b]).bit_count()
+        if k == 0 and rules.require_shared_skill:
+            return None
+        points = table[min(counts[a], counts[b])][k] + hours[members.profile[a]][members.profile[b]]
+        ta, tb = members.team[a], members.team[b]
+        if ta >= 0 and tb >= 0 and ta != tb:
+            points += team_points
+        return tiers.weight(
+            points=points,
+            repeat=bid in rnd.recent.get(aid, ()),
+            priority=members.priority[a] + members.priority[b],
+            jitter=_symmetric_jitter(members.rank[a], members.rank[b]),
+        )
+
+    return weigh
+
+
+def _symmetric_jitter(rank_a: int, rank_b: int) -> int:
+    return pair_jitter(min(rank_a, rank_b), max(rank_a, rank_b))
+
+
+def _best(keys: list[int], entries: list[tuple[int, int, bool]], limit: int) -> list[tuple[int, int, bool]]:
+    if len(entries) <= limit:
+        return entries
+    keys.sort(reverse=True)
+    mask = (1 << _POS_BITS) - 1
+    return [entries[mask - (key & mask)] for key in keys[:limit]]

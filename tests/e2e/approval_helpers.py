@@ -1,0 +1,130 @@
+"""Shared pieces of the approvals end-to-end tests: a counting executor, policies, finders."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from bot.approvals import RequestView
+from bot.execution import ExecutionResult
+from bot.testing import SlackStandIn
+from storage import approvals as store
+from storage.db import Database
+
+SECURITY = "U0SEC0001"
+LEAD = "U0LEAD001"
+OUTSIDER = "U0OUTSIDE"
+
+TWO_GROUPS_POLICY = f"""
+version: 1
+groups:
+  admins: $FACTORY_ADMINS
+  security: [{SECURITY}]
+  ml-leads: [{LEAD}]
+questions:
+  - {{id: personal_data, label: "Personal data?", kind: yes_no}}
+request_types:
+  - id: model_deployment
+    label: Model deployment
+    fields:
+      - {{id: model, label: Model}}
+      - {{id: version, label: Version, kind: integer}}
+      - {{id: alias, label: Alias, default: production}}
+rules:
+  - name: production deployment
+    when: {{type: model_deployment, fields: {{alias: production}}}}
+    tier: high
+default_tier: medium
+tiers:
+  low: {{auto_approve: true}}
+  medium: {{approvals: 1, approvers: [admins]}}
+  high: {{approvals: 2, require: {{security: 1, ml-leads: 1}}}}
+"""
+
+CHANNEL_POLICY = """
+version: 1
+approvals_channel: C0APPROVALS
+groups:
+  admins: $FACTORY_ADMINS
+request_types:
+  - id: model_deployment
+    label: Model deployment
+    fields:
+      - {id: model, label: Model}
+      - {id: version, label: Version, kind: integer}
+      - {id: alias, label: Alias, default: production}
+tiers:
+  low: {auto_approve: true}
+  medium: {approvals: 1, approvers: [admins]}
+  high: {approvals: 1, approvers: [admins]}
+"""
+
+
+class CountingExecutor:
+    """The deployment service's test double: counts hand-overs, optionally slowly."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.calls: list[str] = []
+        self.delay = delay
+        self._lock = threading.Lock()
+
+    def execute(self, request: RequestView) -> ExecutionResult:
+        time.sleep(self.delay)
+        with self._lock:
+            self.calls.append(request.public_id)
+        return ExecutionResult(status="succeeded", detail=f"deployed {request.public_id}")
+
+
+def texts(payload: Any) -> str:
+    """Every piece of text a person would read in a message, view or call."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                found.append(value) if key == "text" and isinstance(value, str) else walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(payload)
+    return "\n".join(found)
+
+
+def messages(database: Database, request_id: int) -> dict[tuple[str, str], store.ApprovalMessage]:
+    with database.unit_of_work() as uow:
+        return {(m.role, m.recipient): m for m in store.messages_for(uow.session, request_id)}
+
+
+def wait_messages(database: Database, request_id: int, count: int, timeout: float = 5.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = messages(database, request_id)
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
+
+
+def latest_request_id(database: Database) -> int:
+    with database.unit_of_work() as uow:
+        return store.list_requests(uow.session, limit=1)[0].id
+
+
+def audit_kinds(database: Database, request_id: int) -> list[str]:
+    with database.unit_of_work() as uow:
+        return [e.kind for e in store.audit_for(uow.session, request_id)]
+
+
+def updates_of(slack: SlackStandIn, message: store.ApprovalMessage) -> list[dict]:
+    return [c.params for c in slack.calls("chat.update") if c.ok and c.params["ts"] == message.ts
+            and c.params["channel"] == message.channel]
+
+
+def wait_until(condition: Any, timeout: float = 5.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.02)

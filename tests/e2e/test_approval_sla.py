@@ -1,0 +1,178 @@
+"""Approvals end to end, after filing: the SLA job, Slack outages, and looking at requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+import handlers.approvals as approval_handlers
+import jobs
+from bot.app import build_wsgi
+from bot.server import RunningServer, start_in_thread
+from bot.services import Services
+from bot.settings import Settings
+from bot.testing import SlackRequestBuilder, SlackStandIn
+from jobs import JobContext
+from jobs.approvals import run_sla, run_sla_with
+from storage import approvals as store
+from storage.db import Database
+from storage.models import utcnow
+from storage.repositories import activity_between
+from tests.e2e.approval_helpers import (
+    CountingExecutor,
+    audit_kinds,
+    latest_request_id,
+    texts,
+    updates_of,
+    wait_messages,
+    wait_until,
+)
+from tests.e2e.conftest import ADMIN, MEMBER
+
+
+@pytest.fixture
+def bot_server(bot_settings: Settings, database: Database) -> Iterator[RunningServer]:
+    services = Services(settings=bot_settings, db=database, deployment_executor=CountingExecutor())
+    wsgi = build_wsgi(bot_settings, services=services)
+    server = start_in_thread(wsgi)
+    yield server
+    server.stop()
+    wsgi.app.listener_runner.listener_executor.shutdown(wait=True)
+    approval_handlers.wait_for_background()
+
+
+@pytest.fixture
+def context(bot_settings: Settings, database: Database) -> Iterator[JobContext]:
+    """The scheduler's job context, with no notifier: the job builds its Slack client from the settings."""
+    context = JobContext(settings=bot_settings, db=database)
+    jobs.set_context(context)
+    yield context
+    jobs.set_context(None)
+
+
+def deploy(signed: SlackRequestBuilder, database: Database, text: str = "churn 3") -> int:
+    assert signed.slash_command("/model", f"deploy {text}", user_id=MEMBER).status_code == 200
+    return latest_request_id(database)
+
+
+def dms_with(slack: SlackStandIn, words: str) -> list[dict]:
+    return [c.params for c in slack.calls("chat.postMessage") if c.ok and words in texts(c.params)]
+
+
+def test_the_sla_job_reminds_escalates_and_expires_each_step_once(
+    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database, context: JobContext
+) -> None:
+    request_id = deploy(signed, database)
+    found = wait_messages(database, request_id, count=2)
+    with database.unit_of_work() as uow:
+        filed_at = store.get_request(uow.session, request_id).created_at
+
+    def tick(hours: float) -> str:
+        return str(run_sla_with(context, now=filed_at + timedelta(hours=hours)))
+
+    assert tick(1) == "0 reminded, 0 escalated, 0 expired, 0 retried, 0 executed"
+    assert tick(25).startswith("1 reminded")
+    assert tick(25).startswith("0 reminded")  # a second run sends nothing twice
+    reminders = dms_with(slack, "Reminder: *AR-1*")
+    assert len(reminders) == 1
+    assert reminders[0]["channel"] == found[("approver", ADMIN)].channel  # to the approver, not the requester
+    assert tick(49).startswith("1 reminded")
+    assert tick(73) == "0 reminded, 1 escalated, 0 expired, 0 retried, 0 executed"  # at most 2 reminders
+    assert tick(73).startswith("0 reminded, 0 escalated")
+    assert len(dms_with(slack, "Escalation: *AR-1*")) == 1
+
+    assert tick(15 * 24) == "0 reminded, 0 escalated, 1 expired, 0 retried, 0 executed"
+    assert tick(15 * 24 + 1).startswith("0 reminded, 0 escalated, 0 expired")
+    receipt = updates_of(slack, found[("requester", MEMBER)])
+    assert "Expired" in texts(receipt[-1]) and not any(b["type"] == "actions" for b in receipt[-1]["blocks"])
+    assert len(dms_with(slack, "expired without a decision")) == 1  # the outcome DM to the requester
+    assert audit_kinds(database, request_id) == ["requested", "reminded", "reminded", "escalated", "expired"]
+    with database.unit_of_work() as uow:
+        kinds = [e.kind for e in activity_between(uow.session, filed_at, filed_at + timedelta(days=30))]
+    assert kinds.count("approval.sla_breached") == 1 and kinds.count("approval.expired") == 1
+
+    signed.block_actions(action_id="approval_approve", value=str(request_id), user_id=ADMIN,
+                         channel_id=found[("approver", ADMIN)].channel,
+                         message={"type": "message", "ts": found[("approver", ADMIN)].ts, "text": ""})
+    (answer,) = slack.wait_for("response_url")
+    assert "AR-1 was already expired without a decision" in answer.params["text"]
+
+
+def test_the_scheduled_entry_point_reads_its_context(context: JobContext) -> None:
+    assert run_sla() == "0 reminded, 0 escalated, 0 expired, 0 retried, 0 executed"
+
+
+def test_slack_failing_when_notifying_keeps_the_request_and_the_sla_job_delivers_it(
+    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database, context: JobContext
+) -> None:
+    slack.fail("chat.postMessage", error="internal_error", times=2)
+    body = signed.slash_command("/model", "deploy churn 3", user_id=MEMBER).json()
+    assert "Filed *AR-1*" in texts(body)  # committed before Slack was asked anything
+    wait_until(lambda: len(slack.calls("chat.postMessage")) == 2)
+    assert wait_messages(database, 1, count=1, timeout=0.3) == {}
+    with database.unit_of_work() as uow:
+        (mark,) = store.sla_marks_for(uow.session, 1)
+        assert mark.kind == "deliver" and mark.delivered_at is None
+        filed_at = store.get_request(uow.session, 1).created_at
+
+    assert run_sla_with(context, now=filed_at + timedelta(minutes=1)).retried == 0  # too soon: not lost yet
+    assert run_sla_with(context, now=filed_at + timedelta(minutes=3)).retried == 1
+    assert set(wait_messages(database, 1, count=2)) == {("requester", MEMBER), ("approver", ADMIN)}
+    assert run_sla_with(context, now=filed_at + timedelta(minutes=9)).retried == 0
+    assert len([c for c in slack.calls("chat.postMessage") if c.ok]) == 2
+
+
+def test_status_shows_the_whole_timeline(signed: SlackRequestBuilder, slack: SlackStandIn, database: Database) -> None:
+    request_id = deploy(signed, database)
+    found = wait_messages(database, request_id, count=2)
+    signed.view_submission(callback_id="approval_comment_text", user_id=MEMBER, private_metadata=str(request_id),
+                           values={"comment": {"value": "Eval report is in the run"}})
+    signed.block_actions(action_id="approval_approve", value=str(request_id), user_id=ADMIN,
+                         channel_id=found[("approver", ADMIN)].channel,
+                         message={"type": "message", "ts": found[("approver", ADMIN)].ts, "text": ""})
+    assert wait_until(lambda: audit_kinds(database, request_id)[-1] == "executed")
+
+    body = signed.slash_command("/approval", "status ar-1", user_id=MEMBER).json()
+    shown = texts(body)
+    assert body["response_type"] == "ephemeral"
+    assert "*AR-1 · Model deployment*" in shown and "churn" in shown
+    for line in (f"requested by <@{MEMBER}>", f"commented by <@{MEMBER}>: Eval report is in the run",
+                 f"approved by <@{ADMIN}>", "handed to the deployment service by the deployment service"):
+        assert line in shown, line
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("status AR-99", "There is no request AR-99."), ("status nonsense", "`nonsense` is not a request id"),
+     ("status", "Which request?"), ("list everything", "List `mine`, `pending` or `all`")],
+)
+def test_looking_at_requests_wrongly_gets_a_specific_answer(signed: SlackRequestBuilder, text: str, problem: str) -> None:
+    body = signed.slash_command("/approval", text, user_id=MEMBER).json()
+    assert body["response_type"] == "ephemeral" and problem in body["text"]
+
+
+def test_list_shows_mine_what_waits_for_me_and_all(signed: SlackRequestBuilder, database: Database) -> None:
+    deploy(signed, database)
+    deploy(signed, database, text="fraud 7 to staging")
+    wait_messages(database, 2, count=2)
+    mine = texts(signed.slash_command("/approval", "list", user_id=MEMBER).json())
+    assert "Your requests" in mine and "`AR-1`" in mine and "`AR-2`" in mine and "fraud v7 → staging" in mine
+    waiting = texts(signed.slash_command("/approval", "list pending", user_id=ADMIN).json())
+    assert "Waiting for your decision" in waiting and "`AR-2`" in waiting and f"<@{MEMBER}>" in waiting
+    assert "none" in texts(signed.slash_command("/approval", "list pending", user_id=MEMBER).json())
+    everything = texts(signed.slash_command("/approval", "list all", user_id=ADMIN).json())
+    assert "All requests" in everything and "`AR-1`" in everything
+
+
+def test_activity_log_gets_the_digest_kinds_in_the_same_unit_of_work(
+    signed: SlackRequestBuilder, database: Database
+) -> None:
+    request_id = deploy(signed, database)
+    wait_messages(database, request_id, count=2)
+    now = utcnow()
+    with database.unit_of_work() as uow:
+        (event,) = activity_between(uow.session, now - timedelta(hours=1), now + timedelta(hours=1))
+    assert (event.kind, event.actor, event.subject, event.figures) == (
+        "approval.requested", MEMBER, "AR-1", {"tier": "medium", "type": "model_deployment"})
