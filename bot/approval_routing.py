@@ -236,6 +236,8 @@ def _step(services: Services, notifier: ApprovalNotifier, request_id: int, kind:
             return 0
         view = request_view(session, services.policy, request)
         recipients = _recipients(view, kind)
+        if kind == "remind" and not recipients:
+            return 0  # nobody left to remind; an escalation is still recorded (it is a breach of the clock)
         mark = store.add_sla_mark(session, request_id=request_id, kind=kind, step=step, at=now)
         if kind == "escalate":
             hours = view.route.escalate_after_hours or 0

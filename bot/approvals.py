@@ -16,7 +16,6 @@ export and digest figures are in :mod:`bot.approval_reports`.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,8 +34,6 @@ from storage.repositories import record_activity
 
 if TYPE_CHECKING:
     from bot.services import Services
-
-log = logging.getLogger(__name__)
 
 MAX_JUSTIFICATION = 3000
 MAX_COMMENT = 2000
@@ -443,8 +440,3 @@ def request_view(session: Session, policy: Policy, request: ApprovalRequest) -> 
         execution_status=request.execution_status, execution_detail=request.execution_detail,
         executed_at=request.executed_at,
     )
-
-
-def load_view(services: Services, request_id: int) -> RequestView:
-    with services.db.unit_of_work() as uow:
-        return request_view(uow.session, services.policy, get_or_raise(uow.session, request_id))

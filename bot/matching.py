@@ -119,6 +119,7 @@ class MatchingRules:
     candidates: int = 12  # partners kept per person in the sparse graph
     scan_budget: int = 48  # partners weighed per person when more share a skill
     fallbacks: int = 4  # best-hours partners added whatever their skills
+    priority_bonus: int = 2 * FULL_FIT
 
     def __post_init__(self) -> None:
         if self.skill_weight + self.hours_weight + self.cross_team_weight != 100:
@@ -232,21 +233,27 @@ def match_mentors(
     graph = mentoring_candidates(xs, ms, rnd)
     capacity = [p.capacity for p in xs.people]
     slots = sum(capacity)
-    tiers = Tiers.for_pairs(min(slots, len(ms)))
+    tiers = Tiers.for_pairs(min(slots, len(ms)), priority_bonus=rules.priority_bonus)
 
     # Costs (negated weights) per mentor and per mentee, from the same edges.
     mentor_cols: list[list[int]] = [[] for _ in range(len(xs))]
     mentor_costs: list[list[int]] = [[] for _ in range(len(xs))]
     for m in range(len(ms)):
-        base, rank = ms.priority[m] * tiers.priority, ms.rank[m]
+        rank = ms.rank[m]
         for x, points, fresh in zip(graph.partners[m], graph.points[m], graph.fresh[m]):
-            w = tiers.pair + base + xs.priority[x] * tiers.priority + (tiers.fresh if fresh else 0)
+            w = tiers.weight(
+                points=points, repeat=not fresh, priority=ms.priority[m] + xs.priority[x],
+                jitter=pair_jitter(xs.rank[x], rank),
+            )
             mentor_cols[x].append(m)
-            mentor_costs[x].append(-(w + points * tiers.fit + pair_jitter(xs.rank[x], rank)))
+            mentor_costs[x].append(-w)
     slot_mentor = [x for x in range(len(xs)) for _ in range(capacity[x])]
     pairs: list[tuple[int, int]] = []
     if slots <= len(ms):  # mentors are scarce: their slots enter one by one
-        got = assign([mentor_cols[x] for x in slot_mentor], [mentor_costs[x] for x in slot_mentor], len(ms))
+        got = assign(
+            [mentor_cols[x] for x in slot_mentor], [mentor_costs[x] for x in slot_mentor], len(ms),
+            contested=[m for m in range(len(ms)) if ms.priority[m]],
+        )
         pairs = [(slot_mentor[r], m) for r, m in enumerate(got) if m >= 0]
     else:  # mentees are scarce: they enter, choosing among mentor slots
         first_slot = [0] * len(xs)
@@ -259,7 +266,7 @@ def match_mentors(
                 for s in range(first_slot[x], first_slot[x] + capacity[x]):
                     rows_cols[m].append(s)
                     rows_costs[m].append(cost)
-        got = assign(rows_cols, rows_costs, slots)
+        got = assign(rows_cols, rows_costs, slots, contested=[s for s, x in enumerate(slot_mentor) if xs.priority[x]])
         pairs = [(slot_mentor[s], m) for m, s in enumerate(got) if s >= 0]
 
     matches = []
@@ -310,7 +317,7 @@ def match_peers(
     side = rnd.side(available)
     n = len(side)
     graph = peer_candidates(side, rnd)
-    tiers = Tiers.for_pairs(n // 2)
+    tiers = Tiers.for_pairs(n // 2, priority_bonus=rules.priority_bonus)
     weigh = peer_weigher(side, rnd, tiers)
     neighbours: list[dict[int, int]] = [{} for _ in range(n)]
     for a in range(n):

@@ -250,29 +250,30 @@ JITTER_RANGE = 1 << 16
 class Tiers:
     """Multipliers that make one integer weight order matchings lexicographically.
 
-    A matching's total weight compares first on the number of pairs, then on how many
-    people left out last round it includes, then on how few recent pairs it repeats,
-    then on total fit points, and only then on the seeded jitter.  Each level's
-    multiplier exceeds the largest sum the levels below can reach over ``max_pairs``
-    pairs, so no amount of fit ever buys a repeat, and no amount of jitter buys fit.
+    A matching's total weight compares first on the number of pairs, then on how few
+    recent pairs it repeats, then on total *score* — fit points plus ``priority_bonus``
+    for each person in it who was left out last round — and only then on the seeded
+    jitter.  Each level's multiplier exceeds the largest sum the levels below can reach
+    over ``max_pairs`` pairs, so no amount of fit ever buys a repeat, and no jitter
+    ever buys a point.
     """
 
     fit: int
     fresh: int
-    priority: int
     pair: int
+    priority_bonus: int
 
     @classmethod
-    def for_pairs(cls, max_pairs: int) -> Tiers:
+    def for_pairs(cls, max_pairs: int, *, priority_bonus: int) -> Tiers:
         n = max_pairs + 1
         fit = JITTER_RANGE * n
-        fresh = fit * (FULL_FIT + 1) * n
-        priority = fresh * (n + 1)
-        pair = priority * (2 * n + 1)
-        return cls(fit, fresh, priority, pair)
+        fresh = fit * (FULL_FIT + 2 * priority_bonus + 1) * n
+        pair = fresh * (n + 1)
+        return cls(fit, fresh, pair, priority_bonus)
 
     def weight(self, *, points: int, repeat: bool, priority: int, jitter: int) -> int:
-        return self.pair + priority * self.priority + (0 if repeat else self.fresh) + points * self.fit + jitter
+        score = points + priority * self.priority_bonus
+        return self.pair + (0 if repeat else self.fresh) + score * self.fit + jitter
 
 
 # --- sampling partners ----------------------------------------------------------------

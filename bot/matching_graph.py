@@ -21,7 +21,8 @@ from bot.matching_fit import PartnerIndex, Profiles, Side, Tiers, bits_of, pair_
 if TYPE_CHECKING:
     from bot.matching import MatchingRules, Person
 
-_POS_BITS = 24  # a pool position fits here; keys sort on (tier, points) then pool order
+_POS_BITS = 24
+PRIORITY_EXTRA = 2  # a pool position fits here; keys sort on (tier, points) then pool order
 
 
 @dataclass
@@ -170,8 +171,8 @@ def mentoring_candidates(mentors: Side, mentees: Side, rnd: Round) -> Candidates
             if team >= 0 and m_team[m] >= 0 and team != m_team[m]:
                 points += team_points
             fresh = met is None or mid not in met
-            tier = (m_priority[m] << 1) | fresh  # a mentor's list favours people left out last time
-            keys.append((((tier << 14) | points) << _POS_BITS) | ((1 << _POS_BITS) - 1 - len(entries)))
+            score = points + m_priority[m] * rules.priority_bonus  # as the solver will see it
+            keys.append((((fresh << 16) | score) << _POS_BITS) | ((1 << _POS_BITS) - 1 - len(entries)))
             entries.append((m, points, fresh))
         for m, points, fresh in _best(keys, entries, rules.candidates):
             if x not in out.partners[m]:

@@ -6,134 +6,167 @@ nothing of people, skills or hours.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from heapq import heapify, heappop, heappush
 
 
-def assign(row_cols: list[list[int]], row_costs: list[list[int]], n_cols: int) -> list[int]:
+def assign(
+    row_cols: list[list[int]], row_costs: list[list[int]], n_cols: int, *, contested: Sequence[int] = ()
+) -> list[int]:
     """Minimum-cost assignment of rows to columns in which any row may stay unassigned at cost 0.
 
     ``row_cols[r]`` / ``row_costs[r]`` list row r's edges (rows may share the same list
     objects, as a mentor's slots do).  Returns, per row, its column or -1.  Costs are
-    integers, so the result is exact.
+    integers, so the result is exact.  ``contested`` names columns that many rows
+    prefer (people left out last round); it changes the speed, never the answer.
 
-    The shortest augmenting path method (Jonker–Volgenant's, on a sparse graph with a
-    heap): rows enter one at a time; each finds the cheapest alternating path, in
-    reduced costs, to a free column or to its own "stay unassigned" column, and
-    column potentials keep every reduced cost non-negative.  After row r the assignment
-    of rows 0..r is optimal, so after the last it is optimal overall.  Fast when the rows
-    are the scarcer side (the caller makes sure): most rows find a free column at once.
+    The shortest augmenting path method (Jonker & Volgenant, 1987) on a sparse graph:
+    rows enter one at a time; each finds the cheapest alternating path, in reduced
+    costs, to a free column or to the "stay unassigned" column of a row on the path, and
+    column potentials ``v`` keep every reduced cost non-negative.  After row r the
+    assignment of rows 0..r is optimal, so after the last it is optimal overall.
+
+    What makes it fast in pure Python: edges are sorted cheapest first and potentials
+    only ever fall, so a row's scan stops at the first edge that cannot beat the best
+    free column found so far; most rows settle after reading a few edges.  Rows should
+    be the scarcer side (the caller sees to it), so free columns abound.  Contested
+    columns are the exception — once taken, every later row would search far for the
+    last free ones — so they are settled first by :func:`_warm_start`.
     """
-    n_rows = len(row_cols)
-    v = [0] * (n_cols + n_rows)  # column potentials; column n_cols + r is row r's "unassigned"
-    col_row = [-1] * (n_cols + n_rows)
-    row_col = [-1] * n_rows
-    row_cost = [0] * n_rows
-    free = _reduce_rows(row_cols, row_costs, n_cols, v, col_row, row_col, row_cost)
-    for f in free:
-        cols, costs = row_cols[f], row_costs[f]
-        # Fast path: the row's cheapest column is free (usual while columns are plentiful).
-        best_j, best_d, best_c = n_cols + f, 0, 0
-        for j, c in zip(cols, costs):
-            d = c - v[j]
-            if d < best_d:
-                best_j, best_d, best_c = j, d, c
-        if col_row[best_j] < 0:
-            row_col[f], col_row[best_j], row_cost[f] = best_j, f, best_c
-            continue
-        dist: dict[int, int] = {}
-        pred: dict[int, int] = {}
-        pcost: dict[int, int] = {}
-        for j, c in zip(cols, costs):
-            dist[j], pred[j], pcost[j] = c - v[j], f, c
-        dummy = n_cols + f
-        dist[dummy], pred[dummy], pcost[dummy] = -v[dummy], f, 0
-        heap = [(d, j) for j, d in dist.items()]
-        heapify(heap)
-        done: set[int] = set()
-        scanned: list[int] = []
-        while True:
-            d, j = heappop(heap)
-            if j in done or d > dist[j]:
-                continue
-            done.add(j)
-            i = col_row[j]
-            if i < 0:
-                end, total = j, d
+    rows = _sorted_rows(row_cols, row_costs)
+    state = _State(rows, n_cols)
+    if contested:
+        _warm_start(state, rows, n_cols, set(contested))
+    for f in range(len(rows)):
+        if state.row_col[f] < 0:
+            _augment_row(f, rows, n_cols, state.v, state.col_row, state.row_col, state.row_cost)
+    return [j if j < n_cols else -1 for j in state.row_col]
+
+
+class _State:
+    """An assignment in progress and its duals (the row potential is implicit:
+    ``row_cost[r] - v[row_col[r]]``)."""
+
+    def __init__(self, rows: list[tuple[list[int], list[int]]], n_cols: int) -> None:
+        n_rows = len(rows)
+        self.v = [0] * (n_cols + n_rows)  # column potentials; column n_cols + r is row r's "unassigned"
+        self.col_row = [-1] * (n_cols + n_rows)
+        self.row_col = [-1] * n_rows
+        self.row_cost = [0] * n_rows
+
+
+def _warm_start(state: _State, rows: list[tuple[list[int], list[int]]], n_cols: int, contested: set[int]) -> None:
+    """Settle the contested columns first, in an assignment of their own, with exact duals.
+
+    Each row's outside option ``o`` is its cheapest uncontested edge (or 0, staying
+    unassigned).  The contested columns then play the rows and the rows the columns, at
+    cost ``c - o``: what a row gains by taking a contested column instead.  Contested
+    columns are few, rows plenty, so that problem is quick; and its duals become
+    potentials of the whole problem under which every row it assigned holds a
+    cheapest column (its own duals are feasible, and ``o`` covers every other edge),
+    which is all the main loop needs.  The other rows then enter as usual.
+    """
+    n_rows = len(rows)
+    outside: list[int] = []
+    for cols, costs in rows:
+        o = 0
+        for j, c in zip(cols, costs):  # cheapest first: the first uncontested edge is the one
+            if j not in contested:
+                o = min(0, c)
                 break
-            scanned.append(j)
-            base = d - row_cost[i] + v[j]
-            for j2, c in zip(row_cols[i], row_costs[i]):
-                if j2 in done:
-                    continue
-                nd = base + c - v[j2]
-                old = dist.get(j2)
-                if old is None or nd < old:
-                    dist[j2], pred[j2], pcost[j2] = nd, i, c
-                    heappush(heap, (nd, j2))
-            j2 = n_cols + i
-            nd = base - v[j2]
+        outside.append(o)
+    order = sorted(contested)
+    index = {j: k for k, j in enumerate(order)}
+    sub_cols: list[list[int]] = [[] for _ in order]
+    sub_costs: list[list[int]] = [[] for _ in order]
+    for r, (cols, costs) in enumerate(rows):
+        for j, c in zip(cols, costs):
+            k = index.get(j)
+            if k is not None:
+                sub_cols[k].append(r)
+                sub_costs[k].append(c - outside[r])
+    sub_rows = _sorted_rows(sub_cols, sub_costs)
+    sub = _State(sub_rows, n_rows)
+    for k in range(len(order)):
+        _augment_row(k, sub_rows, n_rows, sub.v, sub.col_row, sub.row_col, sub.row_cost)
+    for k, j in enumerate(order):
+        r = sub.row_col[k]
+        if r < n_rows:
+            state.v[j] = sub.row_cost[k] - sub.v[r]  # the sub-problem's row potential, <= 0
+            state.row_col[r], state.col_row[j], state.row_cost[r] = j, r, sub.row_cost[k] + outside[r]
+
+
+def _augment_row(f, rows, n_cols, v, col_row, row_col, row_cost) -> None:
+    """Give row f a column along the cheapest alternating path (Dijkstra in reduced costs)."""
+    best_col = n_cols + f  # the cheapest free column found so far, and its distance
+    best = -v[best_col]
+    dist = {best_col: best}
+    pred = {best_col: f}
+    pcost = {best_col: 0}
+    heap = []
+    cols, costs = rows[f]
+    for j, c in zip(cols, costs):
+        if c >= best:  # v <= 0: this and every later edge cost at least c
+            break
+        d = c - v[j]
+        if d < best:
+            dist[j], pred[j], pcost[j] = d, f, c
+            if col_row[j] < 0:
+                best, best_col = d, j
+            else:
+                heap.append((d, j))
+    heapify(heap)
+    scanned: list[int] = []
+    while heap and heap[0][0] < best:
+        d, j = heappop(heap)
+        if d > dist[j]:
+            continue
+        scanned.append(j)
+        i = col_row[j]
+        base = d - row_cost[i] + v[j]
+        cols, costs = rows[i]
+        for j2, c in zip(cols, costs):
+            bound = base + c
+            if bound >= best:
+                break
+            nd = bound - v[j2]
+            if nd >= best:
+                continue
             old = dist.get(j2)
             if old is None or nd < old:
-                dist[j2], pred[j2], pcost[j2] = nd, i, 0
-                heappush(heap, (nd, j2))
-        for j in scanned:
-            v[j] += dist[j] - total
-        j = end
-        while True:
-            i = pred[j]
-            previous = row_col[i]
-            row_col[i], col_row[j], row_cost[i] = j, i, pcost[j]
-            if i == f:
-                break
-            j = previous
-    return [j if j < n_cols else -1 for j in row_col]
-
-
-def _reduce_rows(row_cols, row_costs, n_cols, v, col_row, row_col, row_cost, passes: int = 0, budget_per_row: int = 4) -> list[int]:
-    """Jonker–Volgenant's augmenting row reduction: an auction that settles most rows cheaply.
-
-    A free row takes its cheapest column and lowers that column's potential until its
-    second cheapest is as good; the row it displaces bids next.  Afterwards every
-    assigned row still holds a cheapest column (what the augmentation needs), and the
-    rows still free are returned.
-    """
-    free = list(range(len(row_cols)))
-    steps = budget_per_row * len(row_cols)
-    for _ in range(passes):
-        todo, free = free, []
-        k = 0
-        while k < len(todo):
-            if steps <= 0:
-                free.extend(todo[k:])
-                break
-            steps -= 1
-            i = todo[k]
-            k += 1
-            own = n_cols + i
-            j1, u1, c1 = own, -v[own], 0
-            j2, u2 = -1, None
-            for j, c in zip(row_cols[i], row_costs[i]):
-                d = c - v[j]
-                if d < u1:
-                    j2, u2 = j1, u1
-                    j1, u1, c1 = j, d, c
-                elif u2 is None or d < u2:
-                    j2, u2 = j, d
-            i0 = col_row[j1]
-            if u2 is not None and u1 < u2:
-                v[j1] -= u2 - u1
-            elif i0 >= 0 and j2 >= 0:
-                j1, i0 = j2, col_row[j2]
-                c1 = 0 if j2 >= n_cols else row_costs[i][row_cols[i].index(j2)]
-            row_col[i], col_row[j1], row_cost[i] = j1, i, c1
-            if i0 >= 0:
-                row_col[i0] = -1
-                if u2 is not None and u1 < u2:
-                    k -= 1
-                    todo[k] = i0
+                dist[j2], pred[j2], pcost[j2] = nd, i, c
+                if col_row[j2] < 0:
+                    best, best_col = nd, j2
                 else:
-                    free.append(i0)
-    return free
+                    heappush(heap, (nd, j2))
+        own = n_cols + i  # row i dropping out (its own column is free and never priced)
+        if base < best:
+            dist[own], pred[own], pcost[own] = base, i, 0
+            best, best_col = base, own
+    for j in scanned:
+        v[j] += dist[j] - best
+    j = best_col
+    while True:
+        i = pred[j]
+        previous = row_col[i]
+        row_col[i], col_row[j], row_cost[i] = j, i, pcost[j]
+        if i == f:
+            break
+        j = previous
+
+
+def _sorted_rows(row_cols: list[list[int]], row_costs: list[list[int]]) -> list[tuple[list[int], list[int]]]:
+    """Each row's edges, cheapest first (ties by column); shared lists are sorted once."""
+    done: dict[int, tuple[list[int], list[int]]] = {}
+    out = []
+    for cols, costs in zip(row_cols, row_costs):
+        key = id(cols)
+        pair = done.get(key)
+        if pair is None:
+            order = sorted(zip(costs, cols))
+            pair = done[key] = ([j for _, j in order], [c for c, _ in order])
+        out.append(pair)
+    return out
 
 
 def pair_up(n: int, neighbours: list[dict[int, int]], weight, order: list[int], *, max_passes: int = 8) -> list[int]:
@@ -152,15 +185,15 @@ def pair_up(n: int, neighbours: list[dict[int, int]], weight, order: list[int], 
     for _, a, b in edges:
         if mate[a] < 0 and mate[b] < 0:
             mate[a], mate[b] = b, a
-    _augment(mate, neighbours, order)
+    _lengthen(mate, neighbours, order)
     for _ in range(max_passes):
         if not _two_opt(mate, neighbours, weight, order):
             break
-        _augment(mate, neighbours, order)
+        _lengthen(mate, neighbours, order)
     return mate
 
 
-def _augment(mate: list[int], neighbours: list[dict[int, int]], order: list[int]) -> None:
+def _lengthen(mate: list[int], neighbours: list[dict[int, int]], order: list[int]) -> None:
     """Free u, pair (a, b), free v: pair (u, a) and (b, v) instead, when it adds weight."""
     for u in order:
         if mate[u] >= 0:

@@ -182,7 +182,7 @@ class Policy(_Strict):
     approvals_channel: Annotated[str, Field(pattern=_CHANNEL_ID)] | None = None
     groups: dict[Annotated[str, Field(pattern=_ID)], Members] = {}
     questions: tuple[Question, ...] = ()
-    request_types: Annotated[tuple[RequestType, ...], Field(min_length=1)]
+    request_types: tuple[RequestType, ...]
     rules: tuple[Rule, ...] = ()
     default_tier: Tier = "medium"
     tiers: dict[Tier, TierPolicy]

@@ -73,6 +73,8 @@ def _message(err: Mapping[str, Any]) -> str:
 def _cross_check(policy: Policy) -> list[tuple[tuple[Any, ...], str]]:
     """What pydantic cannot see field by field: names that must refer to each other."""
     found: list[tuple[tuple[Any, ...], str]] = []
+    if not policy.request_types:
+        found.append((("request_types",), "needs at least one request type"))
     for kind, items in (("request type", policy.request_types), ("question", policy.questions), ("rule", policy.rules)):
         seen: set[str] = set()
         key = {"request type": "request_types", "question": "questions", "rule": "rules"}[kind]

@@ -19,6 +19,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block
 
 from bot import approvals, views
 from bot.approval_delivery import SlackApprovalNotifier
@@ -29,6 +30,7 @@ from bot.policy import MODEL_DEPLOYMENT
 from bot.services import Services
 from bot.views import approvals as approval_views
 from handlers.commands import CommandContext, Reply, SubHandler
+from handlers.home import HOME_SECTIONS
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +224,8 @@ def register(app: App, services: Services) -> None:
         ack()
         refresh(services, SlackApprovalNotifier(client), request_id=commented.id)
 
+    if approvals_home not in HOME_SECTIONS:  # register() runs once per app; the Home part once per process
+        HOME_SECTIONS.append(approvals_home)
     app.action(approval_views.TYPE_ACTION)(type_changed)
     app.action(approval_views.APPROVE_ACTION)(approve)
     app.action(approval_views.REJECT_ACTION)(reject)
@@ -230,6 +234,12 @@ def register(app: App, services: Services) -> None:
     app.view(approval_views.REQUEST_CALLBACK)(request_submitted)
     app.view(approval_views.REJECT_CALLBACK)(reject_submitted)
     app.view(approval_views.COMMENT_CALLBACK)(comment_submitted)
+
+
+def approvals_home(services: Services, user_id: str) -> list[Block]:
+    waiting = list_for(services, user=user_id, scope="pending")
+    mine = [v for v in list_for(services, user=user_id, scope="mine") if v.pending]
+    return approval_views.home_section(waiting=waiting, mine=mine)
 
 
 class _answering:

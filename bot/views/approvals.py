@@ -233,6 +233,15 @@ def _chunked(title: str, lines: list[str], *, room: int) -> list[Block]:
     return blocks[:room]
 
 
+def home_section(*, waiting: Sequence[RequestView], mine: Sequence[RequestView]) -> list[Block]:
+    """The Home tab's approvals part: what waits for this person, and their own open requests."""
+    head = (f"*Approvals* — {len(waiting)} waiting for your decision · {len(mine)} of your requests open"
+            if waiting or mine else "*Approvals* — nothing waiting for you. `/approval request` asks for something.")
+    lines = [f"• `{v.public_id}` {esc(v.type_label)}: {summary(v)} from <@{v.requester}>" for v in waiting[:5]]
+    lines += [f"• `{v.public_id}` yours: {summary(v)} — {v.quorum.describe()}" for v in mine[:5]]
+    return [section(_cut("\n".join([head, *lines])))]
+
+
 # -- modals --------------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ import pytest
 import handlers.approvals as approval_handlers
 import jobs
 from bot.app import build_wsgi
+from bot.approval_reports import approval_figures
 from bot.server import RunningServer, start_in_thread
 from bot.services import Services
 from bot.settings import Settings
@@ -166,13 +167,37 @@ def test_list_shows_mine_what_waits_for_me_and_all(signed: SlackRequestBuilder, 
     assert "All requests" in everything and "`AR-1`" in everything
 
 
-def test_activity_log_gets_the_digest_kinds_in_the_same_unit_of_work(
-    signed: SlackRequestBuilder, database: Database
-) -> None:
+def test_activity_log_gets_the_digest_kinds_and_figures(signed: SlackRequestBuilder, database: Database) -> None:
     request_id = deploy(signed, database)
-    wait_messages(database, request_id, count=2)
+    found = wait_messages(database, request_id, count=2)
     now = utcnow()
     with database.unit_of_work() as uow:
         (event,) = activity_between(uow.session, now - timedelta(hours=1), now + timedelta(hours=1))
     assert (event.kind, event.actor, event.subject, event.figures) == (
         "approval.requested", MEMBER, "AR-1", {"tier": "medium", "type": "model_deployment"})
+
+    signed.block_actions(action_id="approval_approve", value=str(request_id), user_id=ADMIN,
+                         channel_id=found[("approver", ADMIN)].channel,
+                         message={"type": "message", "ts": found[("approver", ADMIN)].ts, "text": ""})
+    assert wait_until(lambda: audit_kinds(database, request_id)[-1] == "executed")
+    with database.unit_of_work() as uow:
+        kinds = [e.kind for e in activity_between(uow.session, now - timedelta(hours=1), utcnow())]
+        figures = approval_figures(uow, now - timedelta(hours=1), utcnow() + timedelta(seconds=1))
+    assert kinds == ["approval.requested", "approval.approved", "approval.executed"]
+    assert (figures.requested, figures.approved, figures.rejected, figures.executed) == (1, 1, 0, 1)
+    assert figures.auto_approved_share == 0.0 and figures.median_hours_to_decision < 0.1
+
+
+def test_app_home_shows_what_waits_for_the_approver_and_the_requesters_open_requests(
+    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database
+) -> None:
+    deploy(signed, database)
+    wait_messages(database, 1, count=2)
+    signed.event({"type": "app_home_opened", "user": ADMIN, "tab": "home"})
+    (published,) = slack.wait_for("views.publish")
+    shown = texts(published.params["view"])
+    assert "*Approvals* — 1 waiting for your decision · 0 of your requests open" in shown
+    assert f"`AR-1` Model deployment: churn v3 → production from <@{MEMBER}>" in shown
+    signed.event({"type": "app_home_opened", "user": MEMBER, "tab": "home"})
+    published = slack.wait_for("views.publish", count=2)[-1]
+    assert "`AR-1` yours: churn v3 → production — 0 of 1 approvals" in texts(published.params["view"])

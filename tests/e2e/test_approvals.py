@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -21,6 +22,7 @@ from bot.server import RunningServer, start_in_thread
 from bot.services import Services
 from bot.settings import Settings
 from bot.testing import SlackRequestBuilder, SlackStandIn
+from storage.approvals import list_requests
 from storage.db import Database
 from tests.e2e.approval_helpers import (
     CHANNEL_POLICY,
@@ -36,7 +38,7 @@ from tests.e2e.approval_helpers import (
     wait_messages,
     wait_until,
 )
-from tests.e2e.conftest import ADMIN, MEMBER
+from tests.e2e.conftest import ADMIN, MEMBER, SIGNING_SECRET
 
 
 @pytest.fixture
@@ -169,11 +171,8 @@ def test_form_problems_come_back_under_their_fields(signed: SlackRequestBuilder,
     assert body["response_action"] == "errors"
     assert body["errors"] == {"field:version": "Version must be a whole number, like 3.",
                               "justification": "Say why you need this."}
-    assert latest_request_id.__name__ and audit_kinds  # nothing filed:
     with database.unit_of_work() as uow:
-        from storage.approvals import list_requests
-
-        assert list_requests(uow.session) == []
+        assert list_requests(uow.session) == []  # nothing filed
 
 
 def test_low_risk_tool_access_is_approved_at_once_by_the_policy(
@@ -393,3 +392,22 @@ def test_an_approvals_channel_gets_one_message_instead_of_dms(
     click(signed, "approval_approve", request_id, user=ADMIN, message=found[("channel", "C0APPROVALS")])
     updates = wait_until(lambda: updates_of(slack, found[("channel", "C0APPROVALS")]))
     assert f"approved by <@{ADMIN}>" in texts(updates[-1])
+
+
+def test_factory_policy_file_replaces_the_built_in_policy(
+    bot_settings: Settings, database: Database, slack: SlackStandIn, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.yml"
+    policy.write_text(CHANNEL_POLICY)
+    settings = bot_settings.model_copy(update={"policy_file": policy})
+    wsgi = build_wsgi(settings, db=database)
+    server = start_in_thread(wsgi)
+    try:
+        with SlackRequestBuilder(signing_secret=SIGNING_SECRET, url=f"{server.url}/slack/events",
+                                 response_url_base=slack.response_url("")) as signed:
+            request_id = deploy(signed, database)
+            assert set(wait_messages(database, request_id, count=2)) == {("requester", MEMBER), ("channel", "C0APPROVALS")}
+    finally:
+        server.stop()
+        wsgi.app.listener_runner.listener_executor.shutdown(wait=True)
+        approval_handlers.wait_for_background()
