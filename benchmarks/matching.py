@@ -54,7 +54,7 @@ SKILLS = [f"skill-{i:03d}" for i in range(200)]
 POPULARITY = [1 / (i + 1) for i in range(len(SKILLS))]
 OFFSETS = [-480, -420, -300, -240, -180, 0, 60, 120, 180, 330, 480, 540]
 WORKDAYS = [(8 * 60, 16 * 60), (9 * 60, 17 * 60), (9 * 60, 17 * 60), (10 * 60, 18 * 60)]
-RULES = MatchingRules()
+RULES = MatchingRules(require_shared_skill=__import__("os").environ.get("REQ", "1") == "1")
 
 
 # --- instances ------------------------------------------------------------------------
@@ -221,6 +221,8 @@ def dense_mentoring(inst) -> dict:
     fresh = ~_pair_masks(ms, xs, {(b, a) for a, b in recent})
     avoid = {(a, b) for a, b in inst["avoid"]} | {(b, a) for a, b in inst["avoid"]}
     allowed = ~_pair_masks(ms, xs, avoid)
+    if RULES.require_shared_skill is not False:
+        allowed &= k > 0
     allowed &= np.array([[m.id != x.id for x in xs] for m in ms]) if len(ms) * len(xs) < 10**6 else True
     return dict(ms=ms, xs=xs, fit=fit, score=score, fresh=fresh, allowed=allowed)
 
@@ -233,7 +235,9 @@ def exact_mentoring(dense) -> dict:
     n_pairs = min(score.shape)
     fresh_tier = float(n_pairs * (FULL_FIT + 2 * RULES.priority_bonus) + 1)
     pair_tier = fresh_tier * (n_pairs + 1)
-    weight = np.where(allowed, pair_tier + fresh_tier * fresh + score, -1e30 if pair_tier > 0 else 0)
+    # A forbidden pair weighs 0, the same as leaving the slot empty (there are more mentees).
+    assert score.shape[0] >= score.shape[1], "written for mentors in short supply"
+    weight = np.where(allowed, pair_tier + fresh_tier * fresh + score, 0.0)
     assert pair_tier * n_pairs * 2 < 2**53, "tiers no longer exact in float64"
     rows, cols = linear_sum_assignment(weight, maximize=True)
     ok = allowed[rows, cols]

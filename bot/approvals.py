@@ -440,3 +440,10 @@ def request_view(session: Session, policy: Policy, request: ApprovalRequest) -> 
         execution_status=request.execution_status, execution_detail=request.execution_detail,
         executed_at=request.executed_at,
     )
+
+
+def approval_figures(session_or_uow: Any, start: datetime, end: datetime, guild: str | None = None) -> Any:
+    """The digest's Safety and Trust figures (see :func:`bot.approval_reports.approval_figures`)."""
+    from bot.approval_reports import approval_figures as figures
+
+    return figures(session_or_uow, start, end, guild)

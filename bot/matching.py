@@ -85,6 +85,7 @@ __all__ = [
     "working_hours_overlap",
 ]
 
+_FIB = 0x9E3779B97F4A7C15  # pair_jitter, inlined in the hot loop
 History = Sequence[Iterable[Iterable[str]]]  # rounds, oldest first; each a list of groups of ids
 
 
@@ -115,7 +116,9 @@ class MatchingRules:
     skill_weight: int = 60  # the three weights are percentages of FULL_FIT and sum to 100
     hours_weight: int = 30
     cross_team_weight: int = 10
-    require_shared_skill: bool = False  # True: never pair people with no skill in common
+    # Never pair people with no skill in common?  None: yes for mentoring (a mentee named
+    # what they want to learn), no for peers (they share a guild; skills are a bonus).
+    require_shared_skill: bool | None = None
     candidates: int = 12  # partners kept per person in the sparse graph
     scan_budget: int = 48  # partners weighed per person when more share a skill
     fallbacks: int = 4  # best-hours partners added whatever their skills
@@ -227,7 +230,8 @@ def match_mentors(
         if p.capacity < 1:
             raise ValueError(f"mentor {p.id} has capacity {p.capacity}; pause them instead")
     rnd = Round.build(
-        [*available_mentors, *available_mentees], rules=rules, avoid=avoid, history=history, seed=seed
+        [*available_mentors, *available_mentees], rules=rules, avoid=avoid, history=history, seed=seed,
+        require_shared_skill=rules.require_shared_skill is not False,
     )
     xs, ms = rnd.side(available_mentors), rnd.side(available_mentees)
     graph = mentoring_candidates(xs, ms, rnd)
@@ -238,15 +242,14 @@ def match_mentors(
     # Costs (negated weights) per mentor and per mentee, from the same edges.
     mentor_cols: list[list[int]] = [[] for _ in range(len(xs))]
     mentor_costs: list[list[int]] = [[] for _ in range(len(xs))]
+    fit_unit, fresh_unit, bonus = tiers.fit, tiers.fresh, tiers.priority_bonus
+    mentor_base = [tiers.pair + p * bonus * fit_unit for p in xs.priority]  # Tiers.weight, unrolled
     for m in range(len(ms)):
-        rank = ms.rank[m]
+        rank, own = ms.rank[m], ms.priority[m] * bonus * fit_unit
         for x, points, fresh in zip(graph.partners[m], graph.points[m], graph.fresh[m]):
-            w = tiers.weight(
-                points=points, repeat=not fresh, priority=ms.priority[m] + xs.priority[x],
-                jitter=pair_jitter(xs.rank[x], rank),
-            )
+            w = mentor_base[x] + own + points * fit_unit + ((((xs.rank[x] ^ rank) * _FIB) >> 40) & 0xFFFF)
             mentor_cols[x].append(m)
-            mentor_costs[x].append(-w)
+            mentor_costs[x].append(-(w + fresh_unit) if fresh else -w)
     slot_mentor = [x for x in range(len(xs)) for _ in range(capacity[x])]
     pairs: list[tuple[int, int]] = []
     if slots <= len(ms):  # mentors are scarce: their slots enter one by one
@@ -313,7 +316,10 @@ def match_peers(
     """Pair a guild's members, with one trio when someone is left over (see the module docstring)."""
     unmatched: list[Unmatched] = []
     available = _available(members, "peer", unmatched)
-    rnd = Round.build(available, rules=rules, avoid=avoid, history=history, seed=seed)
+    rnd = Round.build(
+        available, rules=rules, avoid=avoid, history=history, seed=seed,
+        require_shared_skill=rules.require_shared_skill is True,
+    )
     side = rnd.side(available)
     n = len(side)
     graph = peer_candidates(side, rnd)

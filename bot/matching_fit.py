@@ -237,10 +237,8 @@ def names_of(mask: int, names: list[str]) -> tuple[str, ...]:
 
 
 def pair_jitter(rank_a: int, rank_b: int) -> int:
-    """A seeded pseudo-random 16-bit tie-breaker for a pair (a splitmix-style mix of two ranks)."""
-    z = (rank_a * 0x9E3779B97F4A7C15 + rank_b) & 0xFFFFFFFFFFFFFFFF
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
-    return (z >> 40) & 0xFFFF
+    """A seeded pseudo-random 16-bit tie-breaker for a pair (Fibonacci hashing of the two ranks)."""
+    return (((rank_a ^ rank_b) * 0x9E3779B97F4A7C15) >> 40) & 0xFFFF
 
 
 JITTER_RANGE = 1 << 16
@@ -289,12 +287,14 @@ class PartnerIndex:
     popular partners are not everyone's whole pool.
     """
 
-    def __init__(self, masks: list[int], profiles: list[int], n_profiles: int, rank: list[int]) -> None:
+    def __init__(
+        self, masks: list[int], profiles: list[int], n_profiles: int, rank: list[int], *, only: list[int] | None = None
+    ) -> None:
         self.by_skill: dict[int, list[list[int]]] = {}
         self.count: dict[int, int] = {}
         self.by_profile: list[list[int]] = [[] for _ in range(n_profiles)]
-        order = sorted(range(len(masks)), key=lambda i: rank[i])  # seeded order inside buckets
-        for i in order:
+        people = range(len(masks)) if only is None else [i for i in range(len(masks)) if only[i]]
+        for i in sorted(people, key=lambda i: rank[i]):  # seeded order inside buckets
             p = profiles[i]
             self.by_profile[p].append(i)
             for bit in bits_of(masks[i]):

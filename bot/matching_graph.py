@@ -12,6 +12,7 @@ declared without an eligible partner.
 from __future__ import annotations
 
 import random
+from operator import itemgetter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,8 +22,6 @@ from bot.matching_fit import PartnerIndex, Profiles, Side, Tiers, bits_of, pair_
 if TYPE_CHECKING:
     from bot.matching import MatchingRules, Person
 
-_POS_BITS = 24
-PRIORITY_EXTRA = 2  # a pool position fits here; keys sort on (tier, points) then pool order
 
 
 @dataclass
@@ -37,6 +36,7 @@ class Round:
     avoid: dict[str, set[str]]
     recent: dict[str, set[str]]
     rng: random.Random
+    require_shared_skill: bool
 
     @classmethod
     def build(
@@ -47,6 +47,7 @@ class Round:
         avoid: Iterable[tuple[str, str]],
         history: Sequence[Iterable[Iterable[str]]],
         seed: int,
+        require_shared_skill: bool,
     ) -> Round:
         skills = skill_bits(people)
         pairs: dict[str, set[str]] = {}
@@ -70,6 +71,7 @@ class Round:
             avoid=pairs,
             recent=recent,
             rng=random.Random(seed),
+            require_shared_skill=require_shared_skill,
         )
 
     def side(self, people: Sequence[Person]) -> Side:
@@ -97,49 +99,56 @@ def mentoring_candidates(mentors: Side, mentees: Side, rnd: Round) -> Candidates
     learn_count = [m.bit_count() for m in mentees.learn]
     table = rnd.skill_table(max(learn_count, default=0))
     team_points = rules.cross_team_weight * 100
-    fallbacks = 0 if rules.require_shared_skill else rules.fallbacks
+    fallbacks = 0 if rnd.require_shared_skill else rules.fallbacks
     n_profiles = len(rnd.profiles.spans)
     teachers = PartnerIndex(mentors.teach, mentors.profile, n_profiles, mentors.rank)
     learners = PartnerIndex(mentees.learn, mentees.profile, n_profiles, mentees.rank)
+    # Without a shared skill required, people left out last round are worth pairing with
+    # anyone (their bonus outweighs any fit), so both sides also look at some of them.
+    first_teachers = PartnerIndex(mentors.teach, mentors.profile, n_profiles, mentors.rank, only=mentors.priority)
+    first_learners = PartnerIndex(mentees.learn, mentees.profile, n_profiles, mentees.rank, only=mentees.priority)
+    bonus = rules.priority_bonus
     out = Candidates([[] for _ in mentees.ids], [[] for _ in mentees.ids], [[] for _ in mentees.ids])
 
-    x_ids, x_teach, x_profile, x_team = mentors.ids, mentors.teach, mentors.profile, mentors.team
+    x_ids, x_teach, x_profile, x_team, x_priority = (
+        mentors.ids, mentors.teach, mentors.profile, mentors.team, mentors.priority,
+    )
 
-    def score_mentors(m: int, pool: list[int]) -> list[tuple[int, int, bool]]:
+    require = rnd.require_shared_skill
+
+    def score_mentors(m: int, pool: list[int]) -> list[tuple[int, int, int, bool]]:
         mid, learn, team = mentees.ids[m], mentees.learn[m], mentees.team[m]
         skill, row = table[learn_count[m]], hours[mentees.profile[m]]
         avoided, met = rnd.avoid.get(mid), rnd.recent.get(mid)
-        seen: set[int] = set()
-        keys, entries = [], []
-        for x in pool:
-            if x in seen:
-                continue
-            seen.add(x)
+        entries = []
+        for x in dict.fromkeys(pool):
             xid = x_ids[x]
             if xid == mid or (avoided is not None and xid in avoided):
                 continue
             k = (x_teach[x] & learn).bit_count()
-            if k == 0 and rules.require_shared_skill:
+            if not k and require:
                 continue
             points = skill[k] + row[x_profile[x]]
-            if team >= 0 and x_team[x] >= 0 and team != x_team[x]:
+            other = x_team[x]
+            if team != other and team >= 0 and other >= 0:
                 points += team_points
             fresh = met is None or xid not in met
-            keys.append((((fresh << 14) | points) << _POS_BITS) | ((1 << _POS_BITS) - 1 - len(entries)))
-            entries.append((x, points, fresh))
-        return _best(keys, entries, rules.candidates)
+            # Ranked as the solver will weigh it: fresh first, then fit plus priority bonus.
+            entries.append(((fresh << 16) | (points + x_priority[x] * bonus), x, points, fresh))
+        return _best(entries, rules.candidates)
 
     for m in range(len(mentees)):
         bits, profile, start = bits_of(mentees.learn[m]), mentees.profile[m], mentees.rank[m]
         order = rnd.profiles.order(profile)
         pool = teachers.pool(bits, order, start, rules.scan_budget)
         if fallbacks:
-            pool += teachers.fallbacks(order, start, fallbacks)
+            pool += teachers.fallbacks(order, start, fallbacks * (1 + 3 * mentees.priority[m]))
+            pool += first_teachers.fallbacks(order, start, fallbacks)
         picked = score_mentors(m, pool)
         if not picked and (pool or fallbacks):
             everyone = list(range(len(mentors))) if fallbacks else teachers.everyone_sharing(bits)
             picked = score_mentors(m, everyone)
-        for x, points, fresh in picked:
+        for _, x, points, fresh in picked:
             out.partners[m].append(x)
             out.points[m].append(points)
             out.fresh[m].append(fresh)
@@ -154,27 +163,23 @@ def mentoring_candidates(mentors: Side, mentees: Side, rnd: Round) -> Candidates
         order = rnd.profiles.order(x_profile[x])
         pool = learners.pool(bits_of(teach), order, mentors.rank[x], rules.scan_budget)
         if fallbacks:
-            pool += learners.fallbacks(order, mentors.rank[x], fallbacks)
-        seen: set[int] = set()
-        keys, entries = [], []
-        for m in pool:
-            if m in seen:
-                continue
-            seen.add(m)
+            pool += learners.fallbacks(order, mentors.rank[x], fallbacks * (1 + 3 * mentors.priority[x]))
+            pool += first_learners.fallbacks(order, mentors.rank[x], fallbacks * mentors.people[x].capacity)
+        entries = []
+        for m in dict.fromkeys(pool):
             mid = m_ids[m]
             if mid == xid or (avoided is not None and mid in avoided):
                 continue
             k = (m_learn[m] & teach).bit_count()
-            if k == 0 and rules.require_shared_skill:
+            if not k and require:
                 continue
             points = table[learn_count[m]][k] + row[m_profile[m]]
-            if team >= 0 and m_team[m] >= 0 and team != m_team[m]:
+            other = m_team[m]
+            if team != other and team >= 0 and other >= 0:
                 points += team_points
             fresh = met is None or mid not in met
-            score = points + m_priority[m] * rules.priority_bonus  # as the solver will see it
-            keys.append((((fresh << 16) | score) << _POS_BITS) | ((1 << _POS_BITS) - 1 - len(entries)))
-            entries.append((m, points, fresh))
-        for m, points, fresh in _best(keys, entries, rules.candidates):
+            entries.append(((fresh << 16) | (points + m_priority[m] * bonus), m, points, fresh))
+        for _, m, points, fresh in _best(entries, rules.candidates):
             if x not in out.partners[m]:
                 out.partners[m].append(x)
                 out.points[m].append(points)
@@ -188,34 +193,35 @@ def peer_candidates(members: Side, rnd: Round) -> Candidates:
     counts = [m.bit_count() for m in members.interest]
     table = rnd.skill_table(max(counts, default=0))
     team_points = rules.cross_team_weight * 100
-    fallbacks = 0 if rules.require_shared_skill else rules.fallbacks
+    fallbacks = 0 if rnd.require_shared_skill else rules.fallbacks
     index = PartnerIndex(members.interest, members.profile, len(rnd.profiles.spans), members.rank)
     ids, interest, profile, team_of = members.ids, members.interest, members.profile, members.team
     out = Candidates([[] for _ in ids], [[] for _ in ids], [[] for _ in ids])
 
-    def score(a: int, pool: list[int]) -> list[tuple[int, int, bool]]:
+    require = rnd.require_shared_skill
+    bonus, priority = rules.priority_bonus, members.priority
+
+    def score(a: int, pool: list[int]) -> list[tuple[int, int, int, bool]]:
         aid, mine, team, n = ids[a], interest[a], team_of[a], counts[a]
         row = hours[profile[a]]
         avoided, met = rnd.avoid.get(aid), rnd.recent.get(aid)
-        seen: set[int] = set()
-        keys, entries = [], []
-        for b in pool:
-            if b == a or b in seen:
+        entries = []
+        for b in dict.fromkeys(pool):
+            if b == a:
                 continue
-            seen.add(b)
             bid = ids[b]
             if avoided is not None and bid in avoided:
                 continue
             k = (interest[b] & mine).bit_count()
-            if k == 0 and rules.require_shared_skill:
+            if not k and require:
                 continue
             points = table[min(n, counts[b])][k] + row[profile[b]]
-            if team >= 0 and team_of[b] >= 0 and team != team_of[b]:
+            other = team_of[b]
+            if team != other and team >= 0 and other >= 0:
                 points += team_points
             fresh = met is None or bid not in met
-            keys.append((((fresh << 14) | points) << _POS_BITS) | ((1 << _POS_BITS) - 1 - len(entries)))
-            entries.append((b, points, fresh))
-        return _best(keys, entries, rules.candidates)
+            entries.append(((fresh << 16) | (points + priority[b] * bonus), b, points, fresh))
+        return _best(entries, rules.candidates)
 
     for a in range(len(members)):
         bits, start = bits_of(interest[a]), members.rank[a]
@@ -226,7 +232,7 @@ def peer_candidates(members: Side, rnd: Round) -> Candidates:
         picked = score(a, pool)
         if not picked and (pool or fallbacks):
             picked = score(a, list(range(len(members))) if fallbacks else index.everyone_sharing(bits))
-        for b, points, fresh in picked:
+        for _, b, points, fresh in picked:
             out.partners[a].append(b)
             out.points[a].append(points)
             out.fresh[a].append(fresh)
@@ -246,7 +252,7 @@ def peer_weigher(members: Side, rnd: Round, tiers: Tiers):
         if a == b or bid in rnd.avoid.get(aid, ()):
             return None
         k = (members.interest[a] & members.interest[b]).bit_count()
-        if k == 0 and rules.require_shared_skill:
+        if k == 0 and rnd.require_shared_skill:
             return None
         points = table[min(counts[a], counts[b])][k] + hours[members.profile[a]][members.profile[b]]
         ta, tb = members.team[a], members.team[b]
@@ -266,9 +272,9 @@ def _symmetric_jitter(rank_a: int, rank_b: int) -> int:
     return pair_jitter(min(rank_a, rank_b), max(rank_a, rank_b))
 
 
-def _best(keys: list[int], entries: list[tuple[int, int, bool]], limit: int) -> list[tuple[int, int, bool]]:
+def _best(entries: list[tuple[int, int, int, bool]], limit: int) -> list[tuple[int, int, int, bool]]:
+    """The ``limit`` highest-ranked entries; equal ranks keep the (seeded) pool order."""
     if len(entries) <= limit:
         return entries
-    keys.sort(reverse=True)
-    mask = (1 << _POS_BITS) - 1
-    return [entries[mask - (key & mask)] for key in keys[:limit]]
+    entries.sort(key=itemgetter(0), reverse=True)  # stable, also in reverse
+    return entries[:limit]

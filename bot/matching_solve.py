@@ -59,41 +59,51 @@ def _warm_start(state: _State, rows: list[tuple[list[int], list[int]]], n_cols: 
     """Settle the contested columns first, in an assignment of their own, with exact duals.
 
     Each row's outside option ``o`` is its cheapest uncontested edge (or 0, staying
-    unassigned).  The contested columns then play the rows and the rows the columns, at
-    cost ``c - o``: what a row gains by taking a contested column instead.  Contested
-    columns are few, rows plenty, so that problem is quick; and its duals become
-    potentials of the whole problem under which every row it assigned holds a
-    cheapest column (its own duals are feasible, and ``o`` covers every other edge),
-    which is all the main loop needs.  The other rows then enter as usual.
+    unassigned).  The rows and the contested columns then form a problem of their own at
+    cost ``c - o``, what a row gains by taking a contested column instead, solved with
+    the scarcer of the two sides entering.  Its duals become potentials of the whole
+    problem under which every row it assigned holds a cheapest column (its own duals
+    are feasible, and ``o`` bounds every other edge), which is all the main loop needs;
+    the other rows then enter as usual.
     """
     n_rows = len(rows)
-    outside: list[int] = []
-    for cols, costs in rows:
-        o = 0
-        for j, c in zip(cols, costs):  # cheapest first: the first uncontested edge is the one
-            if j not in contested:
-                o = min(0, c)
-                break
-        outside.append(o)
     order = sorted(contested)
     index = {j: k for k, j in enumerate(order)}
-    sub_cols: list[list[int]] = [[] for _ in order]
-    sub_costs: list[list[int]] = [[] for _ in order]
+    per_list: dict[int, tuple[int, list[tuple[int, int]]]] = {}  # a mentor's slots share one list
+    transpose = len(order) < n_rows
+    sub_cols: list[list[int]] = [[] for _ in (order if transpose else rows)]
+    sub_costs: list[list[int]] = [[] for _ in sub_cols]
+    outside: list[int] = []
     for r, (cols, costs) in enumerate(rows):
-        for j, c in zip(cols, costs):
-            k = index.get(j)
-            if k is not None:
-                sub_cols[k].append(r)
-                sub_costs[k].append(c - outside[r])
+        known = per_list.get(id(cols))
+        if known is None:
+            o = 0
+            for j, c in zip(cols, costs):  # cheapest first: the first uncontested edge is the one
+                if j not in contested:
+                    o = min(0, c)
+                    break
+            known = per_list[id(cols)] = (o, [(index[j], c - o) for j, c in zip(cols, costs) if j in contested])
+        o, edges = known
+        outside.append(o)
+        for k, c in edges:
+            a, b = (k, r) if transpose else (r, k)
+            sub_cols[a].append(b)
+            sub_costs[a].append(c)
     sub_rows = _sorted_rows(sub_cols, sub_costs)
-    sub = _State(sub_rows, n_rows)
-    for k in range(len(order)):
-        _augment_row(k, sub_rows, n_rows, sub.v, sub.col_row, sub.row_col, sub.row_cost)
-    for k, j in enumerate(order):
-        r = sub.row_col[k]
-        if r < n_rows:
-            state.v[j] = sub.row_cost[k] - sub.v[r]  # the sub-problem's row potential, <= 0
-            state.row_col[r], state.col_row[j], state.row_cost[r] = j, r, sub.row_cost[k] + outside[r]
+    sub_n_cols = n_rows if transpose else len(order)
+    sub = _State(sub_rows, sub_n_cols)
+    for a in range(len(sub_rows)):
+        _augment_row(a, sub_rows, sub_n_cols, sub.v, sub.col_row, sub.row_col, sub.row_cost)
+    for a, b in enumerate(sub.row_col):
+        if b >= sub_n_cols:
+            continue  # stays out (transposed: a contested column no row wants more than its outside option)
+        if transpose:  # a contested column, b a row; the sub-problem's row potential becomes v
+            k, r, potential = a, b, sub.row_cost[a] - sub.v[b]
+        else:
+            k, r, potential = b, a, sub.v[b]
+        j = order[k]
+        state.v[j] = potential  # <= 0 either way
+        state.row_col[r], state.col_row[j], state.row_cost[r] = j, r, sub.row_cost[a] + outside[r]
 
 
 def _augment_row(f, rows, n_cols, v, col_row, row_col, row_cost) -> None:
@@ -156,15 +166,15 @@ def _augment_row(f, rows, n_cols, v, col_row, row_col, row_cost) -> None:
 
 
 def _sorted_rows(row_cols: list[list[int]], row_costs: list[list[int]]) -> list[tuple[list[int], list[int]]]:
-    """Each row's edges, cheapest first (ties by column); shared lists are sorted once."""
+    """Each row's edges, cheapest first; shared lists are sorted once."""
     done: dict[int, tuple[list[int], list[int]]] = {}
     out = []
     for cols, costs in zip(row_cols, row_costs):
         key = id(cols)
         pair = done.get(key)
         if pair is None:
-            order = sorted(zip(costs, cols))
-            pair = done[key] = ([j for _, j in order], [c for c, _ in order])
+            order = sorted(range(len(costs)), key=costs.__getitem__)  # stable: ties keep list order
+            pair = done[key] = ([cols[k] for k in order], [costs[k] for k in order])
         out.append(pair)
     return out
 
@@ -174,7 +184,8 @@ def pair_up(n: int, neighbours: list[dict[int, int]], weight, order: list[int], 
 
     ``neighbours[a]`` maps candidate partners to weights; ``weight(a, b)`` gives the
     weight of any pair (None when not allowed), for swaps between candidate lists.
-    Greedy by weight, then augmenting paths of three edges (more pairs), then 2-opt
+    Greedy by weight, then more pairs (free people together, augmenting paths of three
+    edges), then 2-opt
     (exchange partners between two pairs, or replace a partner by a free person)
     until a pass finds no gain.  Weights carry the lexicographic tiers, so these local
     moves favour more pairs, then people left out last round, then fewer repeats,
@@ -185,33 +196,58 @@ def pair_up(n: int, neighbours: list[dict[int, int]], weight, order: list[int], 
     for _, a, b in edges:
         if mate[a] < 0 and mate[b] < 0:
             mate[a], mate[b] = b, a
-    _lengthen(mate, neighbours, order)
+    _lengthen(mate, neighbours, weight, order)
     for _ in range(max_passes):
         if not _two_opt(mate, neighbours, weight, order):
             break
-        _lengthen(mate, neighbours, order)
+        _lengthen(mate, neighbours, weight, order)
     return mate
 
 
-def _lengthen(mate: list[int], neighbours: list[dict[int, int]], order: list[int]) -> None:
-    """Free u, pair (a, b), free v: pair (u, a) and (b, v) instead, when it adds weight."""
-    for u in order:
+def _lengthen(mate: list[int], neighbours: list[dict[int, int]], weight, order: list[int]) -> None:
+    """More pairs: two free people together, or free u, pair (a, b), free v → (u, a), (b, v).
+
+    Free people are few by now, so any two of them are weighed, candidates or not.
+    """
+    free = [u for u in order if mate[u] < 0]
+
+    def link(a: int, b: int) -> int | None:
+        w = neighbours[a].get(b)
+        return weight(a, b) if w is None else w
+
+    for u in free:
         if mate[u] >= 0:
             continue
         best = None
+        for v in free:
+            if v != u and mate[v] < 0:
+                w = link(u, v)
+                if w is not None and (best is None or w > best[0]):
+                    best = (w, v)
+        if best is not None:
+            _join(mate, neighbours, u, best[1], best[0])
+            continue
         for a, w_ua in neighbours[u].items():
             b = mate[a]
             if b < 0:
                 continue
-            w_ab = neighbours[a].get(b)
-            for v, w_bv in neighbours[b].items():
+            for v in free:
                 if v != u and mate[v] < 0:
-                    gain = w_ua + w_bv - w_ab
-                    if gain > 0 and (best is None or gain > best[0]):
-                        best = (gain, a, b, v)
+                    w_bv = link(b, v)
+                    if w_bv is not None:
+                        gain = w_ua + w_bv - neighbours[a][b]
+                        if gain > 0 and (best is None or gain > best[0]):
+                            best = (gain, a, b, v, w_bv)
         if best is not None:
-            _, a, b, v = best
-            mate[u], mate[a], mate[b], mate[v] = a, u, v, b
+            _, a, b, v, w_bv = best
+            mate[a] = mate[b] = -1
+            _join(mate, neighbours, u, a, neighbours[u][a])
+            _join(mate, neighbours, b, v, w_bv)
+
+
+def _join(mate: list[int], neighbours: list[dict[int, int]], a: int, b: int, w: int) -> None:
+    neighbours[a][b] = neighbours[b][a] = w  # mates are always neighbours
+    mate[a], mate[b] = b, a
 
 
 def _two_opt(mate: list[int], neighbours: list[dict[int, int]], weight, order: list[int]) -> bool:
