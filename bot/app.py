@@ -61,8 +61,21 @@ def build_app(
         ),
         logger=logging.getLogger("factorybot.bolt"),
     )
+    wire_deployments(services, app.client)
     handlers.register_all(app, services)
     return app
+
+
+def wire_deployments(services: Services, client: WebClient) -> Services:
+    """Approved deployments go to MLflow (unless a test plugged in its own executor)."""
+    from bot.deployment_executor import MlflowDeploymentExecutor
+    from bot.execution import HandOverExecutor
+    from handlers.deploy_reporter import SlackDeploymentReporter
+
+    if isinstance(services.deployment_executor, HandOverExecutor):
+        reporter = SlackDeploymentReporter(client, services.db)
+        services.deployment_executor = MlflowDeploymentExecutor(services.deployments, reporter)
+    return services
 
 
 def build_wsgi(settings: Settings, *, db: Database | None = None, services: Services | None = None) -> FactoryWSGI:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.policy import MODEL_DEPLOYMENT, Policy, QuorumStatus, Route, assess, clean_answers, clean_fields
+from bot.policy import EXECUTABLE_TYPES, MODEL_ROLLBACK, Policy, QuorumStatus, Route, assess, clean_answers, clean_fields
 from bot.policy import quorum as quorum_of
 from bot.policy import reachable, refusal, route_for
 from storage import approvals as store
@@ -209,6 +209,9 @@ def file_request(
     rtype = policy.request_type(type_id)
     if rtype is None:
         raise InvalidRequest(f"`{type_id}` is not a request type. Types: {', '.join(t.id for t in policy.request_types)}.")
+    if type_id == MODEL_ROLLBACK and source != "rollback":
+        raise InvalidRequest("Rollbacks are filed with `/model rollback <model> [alias]`, which finds the version "
+                             "the alias pointed to before.")
     values, problems = clean_fields(rtype, fields)
     answer_values, answer_problems = clean_answers(policy, answers, partial=source != "modal")
     all_problems = {f"field:{k}": v for k, v in problems.items()} | {f"answer:{k}": v for k, v in answer_problems.items()}
@@ -261,7 +264,7 @@ def _due_times(route: Route, now: datetime) -> dict[str, datetime | None]:
 def record_outcome(session: Session, request: ApprovalRequest, *, status: str, by: str, reason: str, at: datetime) -> None:
     """The one final transition of a request, with its activity-log entry."""
     request.status, request.decided_at, request.decided_by, request.decision_reason = status, at, by, reason
-    if status == APPROVED and request.type_id == MODEL_DEPLOYMENT:
+    if status == APPROVED and request.type_id in EXECUTABLE_TYPES:
         request.execution_status = "pending"
     hours = round((at - request.created_at).total_seconds() / 3600, 3)
     kind = "auto_approved" if by == POLICY_ACTOR else status

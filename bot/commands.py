@@ -125,7 +125,7 @@ COMMANDS: dict[str, CommandSpec] = {
                 Subcommand("status", "<name> [version]", "aliases, versions, metrics, last deployment", available=True),
                 Subcommand("history", "<name>", "deployments made through the bot", available=True),
                 Subcommand("deploy", "<name> <version> [to <alias>]", "request a deployment", available=True),
-                Subcommand("rollback", "<name> [alias]", "request a rollback to the previous version"),
+                Subcommand("rollback", "<name> [alias]", "request a rollback to the previous version", available=True),
                 Subcommand("watch", "<name>", "post this model's events in this channel", available=True),
                 Subcommand("unwatch", "<name>", "stop posting them here", available=True),
                 HELP,

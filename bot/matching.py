@@ -55,17 +55,16 @@ from dataclasses import dataclass, field
 from bot.matching_fit import (
     FULL_FIT,
     Fit,
-    Tiers,
+    Side,
     bits_of,
     common_minutes,
     mentoring_fit,
-    pair_jitter,
     peer_fit,
     utc_offset_minutes,
     working_hours_overlap,
 )
-from bot.matching_graph import Round, mentoring_candidates, peer_candidates, peer_weigher
-from bot.matching_solve import assign, pair_up
+from bot.matching_graph import Round, mentoring_candidates, peer_candidates
+from bot.matching_solve import solve_mentoring, solve_peers
 
 __all__ = [
     "FULL_FIT",
@@ -85,7 +84,6 @@ __all__ = [
     "working_hours_overlap",
 ]
 
-_FIB = 0x9E3779B97F4A7C15  # pair_jitter, inlined in the hot loop
 History = Sequence[Iterable[Iterable[str]]]  # rounds, oldest first; each a list of groups of ids
 
 
@@ -120,16 +118,17 @@ class MatchingRules:
     # what they want to learn), no for peers (they share a guild; skills are a bonus).
     require_shared_skill: bool | None = None
     candidates: int = 12  # partners kept per person in the sparse graph
-    scan_budget: int = 48  # partners weighed per person when more share a skill
+    # Partners weighed per person when more share a skill.  None: 48 in mentoring (it has to
+    # scale to 50,000 × 10,000), 200 among peers (a guild; interests overlap more widely).
+    scan_budget: int | None = None
     fallbacks: int = 4  # best-hours partners added whatever their skills
-    priority_bonus: int = 2 * FULL_FIT
 
     def __post_init__(self) -> None:
         if self.skill_weight + self.hours_weight + self.cross_team_weight != 100:
             raise ValueError("skill_weight + hours_weight + cross_team_weight must be 100")
         if min(self.skill_weight, self.hours_weight, self.cross_team_weight, self.cooldown_rounds) < 0:
             raise ValueError("weights and cooldown_rounds cannot be negative")
-        if self.candidates < 1 or self.scan_budget < 1 or self.fallbacks < 0:
+        if self.candidates < 1 or (self.scan_budget or 1) < 1 or self.fallbacks < 0:
             raise ValueError("candidates and scan_budget must be positive")
 
 
@@ -235,43 +234,7 @@ def match_mentors(
     )
     xs, ms = rnd.side(available_mentors), rnd.side(available_mentees)
     graph = mentoring_candidates(xs, ms, rnd)
-    capacity = [p.capacity for p in xs.people]
-    slots = sum(capacity)
-    tiers = Tiers.for_pairs(min(slots, len(ms)), priority_bonus=rules.priority_bonus)
-
-    # Costs (negated weights) per mentor and per mentee, from the same edges.
-    mentor_cols: list[list[int]] = [[] for _ in range(len(xs))]
-    mentor_costs: list[list[int]] = [[] for _ in range(len(xs))]
-    fit_unit, fresh_unit, bonus = tiers.fit, tiers.fresh, tiers.priority_bonus
-    mentor_base = [tiers.pair + p * bonus * fit_unit for p in xs.priority]  # Tiers.weight, unrolled
-    for m in range(len(ms)):
-        rank, own = ms.rank[m], ms.priority[m] * bonus * fit_unit
-        for x, points, fresh in zip(graph.partners[m], graph.points[m], graph.fresh[m]):
-            w = mentor_base[x] + own + points * fit_unit + ((((xs.rank[x] ^ rank) * _FIB) >> 40) & 0xFFFF)
-            mentor_cols[x].append(m)
-            mentor_costs[x].append(-(w + fresh_unit) if fresh else -w)
-    slot_mentor = [x for x in range(len(xs)) for _ in range(capacity[x])]
-    pairs: list[tuple[int, int]] = []
-    if slots <= len(ms):  # mentors are scarce: their slots enter one by one
-        got = assign(
-            [mentor_cols[x] for x in slot_mentor], [mentor_costs[x] for x in slot_mentor], len(ms),
-            contested=[m for m in range(len(ms)) if ms.priority[m]],
-        )
-        pairs = [(slot_mentor[r], m) for r, m in enumerate(got) if m >= 0]
-    else:  # mentees are scarce: they enter, choosing among mentor slots
-        first_slot = [0] * len(xs)
-        for x in range(1, len(xs)):
-            first_slot[x] = first_slot[x - 1] + capacity[x - 1]
-        rows_cols: list[list[int]] = [[] for _ in range(len(ms))]
-        rows_costs: list[list[int]] = [[] for _ in range(len(ms))]
-        for x in range(len(xs)):
-            for m, cost in zip(mentor_cols[x], mentor_costs[x]):
-                for s in range(first_slot[x], first_slot[x] + capacity[x]):
-                    rows_cols[m].append(s)
-                    rows_costs[m].append(cost)
-        got = assign(rows_cols, rows_costs, slots, contested=[s for s, x in enumerate(slot_mentor) if xs.priority[x]])
-        pairs = [(slot_mentor[s], m) for m, s in enumerate(got) if s >= 0]
-
+    pairs = solve_mentoring(xs, ms, graph)
     matches = []
     for x, m in pairs:
         k = graph.partners[m].index(x)
@@ -283,7 +246,7 @@ def match_mentors(
                 fit=points / FULL_FIT,
                 reason=MatchReason(
                     shared_skills=_names(xs.teach[x] & ms.learn[m], rnd),
-                    overlap_minutes=common_minutes((rnd.profiles.spans[xs.profile[x]], rnd.profiles.spans[ms.profile[m]])),
+                    overlap_minutes=common_minutes(rnd.profiles.spans[p] for p in (xs.profile[x], ms.profile[m])),
                     cross_team=xs.team[x] >= 0 and ms.team[m] >= 0 and xs.team[x] != ms.team[m],
                     repeat=not fresh,
                     priority=bool(xs.priority[x] or ms.priority[m]),
@@ -321,43 +284,16 @@ def match_peers(
         require_shared_skill=rules.require_shared_skill is True,
     )
     side = rnd.side(available)
-    n = len(side)
     graph = peer_candidates(side, rnd)
-    tiers = Tiers.for_pairs(n // 2, priority_bonus=rules.priority_bonus)
-    weigh = peer_weigher(side, rnd, tiers)
-    neighbours: list[dict[int, int]] = [{} for _ in range(n)]
-    for a in range(n):
-        for b in graph.partners[a]:
-            if b not in neighbours[a]:
-                w = weigh(a, b)
-                assert w is not None
-                neighbours[a][b] = neighbours[b][a] = w
-    order = sorted(range(n), key=lambda i: side.rank[i])
-    mate = pair_up(n, neighbours, weigh, order)
-
-    groups = [[a, mate[a]] for a in range(n) if a < mate[a]]
-    left = sorted((a for a in range(n) if mate[a] < 0), key=lambda a: (-side.priority[a], side.rank[a]))
-    trio_for = None
-    for x in left:  # one trio at most: the first one left over who can join a pair
-        best = None
-        for g, (a, b) in enumerate(groups):
-            wa, wb = weigh(x, a), weigh(x, b)
-            if wa is not None and wb is not None and (best is None or wa + wb > best[0]):
-                best = (wa + wb, g)
-        if best is not None:
-            groups[best[1]].append(x)
-            trio_for = x
-            break
-
-    matches = [_peer_match(sorted(g, key=lambda i: side.ids[i]), side, rnd) for g in groups]
-    for x in left:
-        if x != trio_for:
-            reason = UnmatchedReason.PARTNERS_TAKEN if neighbours[x] else UnmatchedReason.NO_ELIGIBLE_PARTNER
-            unmatched.append(Unmatched(side.ids[x], "peer", reason))
-    return _result(matches, unmatched, edges=sum(len(nb) for nb in neighbours) // 2)
+    solved = solve_peers(side, rnd, graph)
+    matches = [_peer_match(sorted(g, key=lambda i: side.ids[i]), side, rnd) for g in solved.groups]
+    for x in solved.left_over:
+        reason = UnmatchedReason.PARTNERS_TAKEN if solved.had_candidates[x] else UnmatchedReason.NO_ELIGIBLE_PARTNER
+        unmatched.append(Unmatched(side.ids[x], "peer", reason))
+    return _result(matches, unmatched, edges=solved.edges)
 
 
-def _peer_match(group: list[int], side, rnd: Round) -> Match:
+def _peer_match(group: list[int], side: Side, rnd: Round) -> Match:
     people = [side.people[i] for i in group]
     fits = [peer_fit(people[i], people[j], rnd.rules) for i in range(len(people)) for j in range(i + 1, len(people))]
     interests = [side.interest[i] for i in group]

@@ -96,7 +96,7 @@ class Fit:
 
 def _hours_points(rules: MatchingRules, overlap: int, len_a: int, len_b: int) -> int:
     # Share of the shorter working day, so a part-timer fully covered scores like anyone.
-    return rules.hours_weight * 100 * min(overlap, len_a, len_b) // min(len_a, len_b)
+    return rules.hours_weight * 100 * overlap // min(len_a, len_b)
 
 
 def _is_cross_team(a: Person, b: Person) -> bool:
@@ -248,109 +248,27 @@ JITTER_RANGE = 1 << 16
 class Tiers:
     """Multipliers that make one integer weight order matchings lexicographically.
 
-    A matching's total weight compares first on the number of pairs, then on how few
-    recent pairs it repeats, then on total *score* — fit points plus ``priority_bonus``
-    for each person in it who was left out last round — and only then on the seeded
-    jitter.  Each level's multiplier exceeds the largest sum the levels below can reach
-    over ``max_pairs`` pairs, so no amount of fit ever buys a repeat, and no jitter
-    ever buys a point.
+    A matching's total weight compares first on its number of pairs, then on how many
+    people in it were left out last round, then on how many of its pairs did not meet
+    within the cooldown, then on total fit points, and only then on the seeded jitter.
+    Each level's multiplier exceeds the largest sum the levels below can reach over
+    ``max_pairs`` pairs, so the order is exact: no amount of fit buys a repeat, and no
+    jitter buys a fit point.
     """
 
     fit: int
     fresh: int
+    priority: int
     pair: int
-    priority_bonus: int
 
     @classmethod
-    def for_pairs(cls, max_pairs: int, *, priority_bonus: int) -> Tiers:
+    def for_pairs(cls, max_pairs: int) -> Tiers:
         n = max_pairs + 1
         fit = JITTER_RANGE * n
-        fresh = fit * (FULL_FIT + 2 * priority_bonus + 1) * n
-        pair = fresh * (n + 1)
-        return cls(fit, fresh, pair, priority_bonus)
+        fresh = fit * (FULL_FIT + 1) * n
+        priority = fresh * (n + 1)
+        pair = priority * (2 * n + 1)  # up to two people per pair were left out last round
+        return cls(fit, fresh, priority, pair)
 
     def weight(self, *, points: int, repeat: bool, priority: int, jitter: int) -> int:
-        score = points + priority * self.priority_bonus
-        return self.pair + (0 if repeat else self.fresh) + score * self.fit + jitter
-
-
-# --- sampling partners ----------------------------------------------------------------
-
-
-class PartnerIndex:
-    """The people of one side bucketed by skill and by working-hours profile.
-
-    Scoring every pair is out of reach at 50,000 × 10,000, so each person scores a pool of
-    at most ``budget`` partners: everyone sharing a skill when there are few enough, else
-    a share per skill (rare skills first, in full), taken from the profiles with the best
-    overlap first, each bucket read from a seeded rotating offset so that the same
-    popular partners are not everyone's whole pool.
-    """
-
-    def __init__(
-        self, masks: list[int], profiles: list[int], n_profiles: int, rank: list[int], *, only: list[int] | None = None
-    ) -> None:
-        self.by_skill: dict[int, list[list[int]]] = {}
-        self.count: dict[int, int] = {}
-        self.by_profile: list[list[int]] = [[] for _ in range(n_profiles)]
-        people = range(len(masks)) if only is None else [i for i in range(len(masks)) if only[i]]
-        for i in sorted(people, key=lambda i: rank[i]):  # seeded order inside buckets
-            p = profiles[i]
-            self.by_profile[p].append(i)
-            for bit in bits_of(masks[i]):
-                buckets = self.by_skill.get(bit)
-                if buckets is None:
-                    buckets = self.by_skill[bit] = [[] for _ in range(n_profiles)]
-                    self.count[bit] = 0
-                buckets[p].append(i)
-                self.count[bit] += 1
-
-    def pool(self, bits: list[int], order: list[int], start: int, budget: int) -> list[int]:
-        """People sharing one of ``bits`` (duplicates possible), at most about ``budget``."""
-        present = sorted((self.count[b], b) for b in bits if b in self.count)
-        total = sum(c for c, _ in present)
-        out: list[int] = []
-        if total <= budget:
-            for _, bit in present:
-                buckets = self.by_skill[bit]
-                for p in order:
-                    out.extend(buckets[p])
-            return out
-        left = budget
-        for k, (count, bit) in enumerate(present):
-            want = min(count, max(1, left // (len(present) - k)))
-            left -= want
-            _take(self.by_skill[bit], order, start, want, out)
-        return out
-
-    def everyone_sharing(self, bits: list[int]) -> list[int]:
-        out: list[int] = []
-        for bit in bits:
-            for bucket in self.by_skill.get(bit, ()):
-                out.extend(bucket)
-        return out
-
-    def fallbacks(self, order: list[int], start: int, want: int) -> list[int]:
-        """Some people with the best working-hours overlap, whatever their skills."""
-        out: list[int] = []
-        _take(self.by_profile, order, start, want, out)
-        return out
-
-
-def _take(buckets: list[list[int]], order: list[int], start: int, want: int, out: list[int]) -> None:
-    for p in order:
-        bucket = buckets[p]
-        n = len(bucket)
-        if not n:
-            continue
-        if n <= want:
-            out.extend(bucket)
-            want -= n
-        else:
-            off = start % n
-            out.extend(bucket[off : off + want])
-            if off + want > n:
-                out.extend(bucket[: off + want - n])
-            return
-        if want <= 0:
-            return
+        return self.pair + priority * self.priority + (0 if repeat else self.fresh) + points * self.fit + jitter

@@ -2,7 +2,7 @@
 
 Part of :mod:`bot.matching`.  Each person keeps their ``rules.candidates`` best partners
 out of a pool of at most ``rules.scan_budget`` sampled ones (see
-:class:`bot.matching_fit.PartnerIndex`), plus ``rules.fallbacks`` with the best
+:class:`PartnerIndex`), plus ``rules.fallbacks`` with the best
 working-hours overlap whatever their skills (unless a shared skill is required).  In a
 mentoring round both sides pick, so a mentor nobody's list reached still gets mentees
 to choose from.  A person with no candidate at all gets one exhaustive scan before being
@@ -12,16 +12,17 @@ declared without an eligible partner.
 from __future__ import annotations
 
 import random
-from operator import itemgetter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from bot.matching_fit import PartnerIndex, Profiles, Side, Tiers, bits_of, pair_jitter, skill_bits
+from bot.matching_fit import Profiles, Side, Tiers, bits_of, pair_jitter, skill_bits
 
 if TYPE_CHECKING:
     from bot.matching import MatchingRules, Person
 
+MENTORING_SCAN, PEER_SCAN = 48, 200  # default scan budgets (MatchingRules.scan_budget)
 
 
 @dataclass
@@ -104,10 +105,9 @@ def mentoring_candidates(mentors: Side, mentees: Side, rnd: Round) -> Candidates
     teachers = PartnerIndex(mentors.teach, mentors.profile, n_profiles, mentors.rank)
     learners = PartnerIndex(mentees.learn, mentees.profile, n_profiles, mentees.rank)
     # Without a shared skill required, people left out last round are worth pairing with
-    # anyone (their bonus outweighs any fit), so both sides also look at some of them.
+    # anyone (they come before any fit), so both sides also look at some of them.
     first_teachers = PartnerIndex(mentors.teach, mentors.profile, n_profiles, mentors.rank, only=mentors.priority)
     first_learners = PartnerIndex(mentees.learn, mentees.profile, n_profiles, mentees.rank, only=mentees.priority)
-    bonus = rules.priority_bonus
     out = Candidates([[] for _ in mentees.ids], [[] for _ in mentees.ids], [[] for _ in mentees.ids])
 
     x_ids, x_teach, x_profile, x_team, x_priority = (
@@ -133,14 +133,14 @@ def mentoring_candidates(mentors: Side, mentees: Side, rnd: Round) -> Candidates
             if team != other and team >= 0 and other >= 0:
                 points += team_points
             fresh = met is None or xid not in met
-            # Ranked as the solver will weigh it: fresh first, then fit plus priority bonus.
-            entries.append(((fresh << 16) | (points + x_priority[x] * bonus), x, points, fresh))
+            # Ranked as the solver weighs it: left out last round, then fresh, then fit.
+            entries.append(((x_priority[x] << 15) | (fresh << 14) | points, x, points, fresh))
         return _best(entries, rules.candidates)
 
     for m in range(len(mentees)):
         bits, profile, start = bits_of(mentees.learn[m]), mentees.profile[m], mentees.rank[m]
         order = rnd.profiles.order(profile)
-        pool = teachers.pool(bits, order, start, rules.scan_budget)
+        pool = teachers.pool(bits, order, start, rules.scan_budget or MENTORING_SCAN)
         if fallbacks:
             pool += teachers.fallbacks(order, start, fallbacks * (1 + 3 * mentees.priority[m]))
             pool += first_teachers.fallbacks(order, start, fallbacks)
@@ -161,7 +161,7 @@ def mentoring_candidates(mentors: Side, mentees: Side, rnd: Round) -> Candidates
         row = hours[x_profile[x]]
         avoided, met = rnd.avoid.get(xid), rnd.recent.get(xid)
         order = rnd.profiles.order(x_profile[x])
-        pool = learners.pool(bits_of(teach), order, mentors.rank[x], rules.scan_budget)
+        pool = learners.pool(bits_of(teach), order, mentors.rank[x], rules.scan_budget or MENTORING_SCAN)
         if fallbacks:
             pool += learners.fallbacks(order, mentors.rank[x], fallbacks * (1 + 3 * mentors.priority[x]))
             pool += first_learners.fallbacks(order, mentors.rank[x], fallbacks * mentors.people[x].capacity)
@@ -178,7 +178,7 @@ def mentoring_candidates(mentors: Side, mentees: Side, rnd: Round) -> Candidates
             if team != other and team >= 0 and other >= 0:
                 points += team_points
             fresh = met is None or mid not in met
-            entries.append(((fresh << 16) | (points + m_priority[m] * bonus), m, points, fresh))
+            entries.append(((m_priority[m] << 15) | (fresh << 14) | points, m, points, fresh))
         for _, m, points, fresh in _best(entries, rules.candidates):
             if x not in out.partners[m]:
                 out.partners[m].append(x)
@@ -199,7 +199,7 @@ def peer_candidates(members: Side, rnd: Round) -> Candidates:
     out = Candidates([[] for _ in ids], [[] for _ in ids], [[] for _ in ids])
 
     require = rnd.require_shared_skill
-    bonus, priority = rules.priority_bonus, members.priority
+    priority = members.priority
 
     def score(a: int, pool: list[int]) -> list[tuple[int, int, int, bool]]:
         aid, mine, team, n = ids[a], interest[a], team_of[a], counts[a]
@@ -215,18 +215,19 @@ def peer_candidates(members: Side, rnd: Round) -> Candidates:
             k = (interest[b] & mine).bit_count()
             if not k and require:
                 continue
-            points = table[min(n, counts[b])][k] + row[profile[b]]
+            other_count = counts[b]
+            points = table[n if n < other_count else other_count][k] + row[profile[b]]
             other = team_of[b]
             if team != other and team >= 0 and other >= 0:
                 points += team_points
             fresh = met is None or bid not in met
-            entries.append(((fresh << 16) | (points + priority[b] * bonus), b, points, fresh))
+            entries.append(((priority[b] << 15) | (fresh << 14) | points, b, points, fresh))
         return _best(entries, rules.candidates)
 
     for a in range(len(members)):
         bits, start = bits_of(interest[a]), members.rank[a]
         order = rnd.profiles.order(profile[a])
-        pool = index.pool(bits, order, start, rules.scan_budget)
+        pool = index.pool(bits, order, start, rules.scan_budget or PEER_SCAN)
         if fallbacks:
             pool += index.fallbacks(order, start, fallbacks + 1)  # +1: the pool may hold oneself
         picked = score(a, pool)
@@ -262,14 +263,89 @@ def peer_weigher(members: Side, rnd: Round, tiers: Tiers):
             points=points,
             repeat=bid in rnd.recent.get(aid, ()),
             priority=members.priority[a] + members.priority[b],
-            jitter=_symmetric_jitter(members.rank[a], members.rank[b]),
+            jitter=pair_jitter(members.rank[a], members.rank[b]),  # symmetric
         )
 
     return weigh
 
 
-def _symmetric_jitter(rank_a: int, rank_b: int) -> int:
-    return pair_jitter(min(rank_a, rank_b), max(rank_a, rank_b))
+class PartnerIndex:
+    """The people of one side bucketed by skill and by working-hours profile.
+
+    Scoring every pair is out of reach at 50,000 × 10,000, so each person scores a pool of
+    at most ``budget`` partners: everyone sharing a skill when there are few enough, else
+    a share per skill (rare skills first, in full), taken from the profiles with the best
+    overlap first, each bucket read from a seeded rotating offset so that the same
+    popular partners are not everyone's whole pool.
+    """
+
+    def __init__(
+        self, masks: list[int], profiles: list[int], n_profiles: int, rank: list[int], *, only: list[int] | None = None
+    ) -> None:
+        self.by_skill: dict[int, list[list[int]]] = {}
+        self.count: dict[int, int] = {}
+        self.by_profile: list[list[int]] = [[] for _ in range(n_profiles)]
+        people = range(len(masks)) if only is None else [i for i in range(len(masks)) if only[i]]
+        for i in sorted(people, key=lambda i: rank[i]):  # seeded order inside buckets
+            p = profiles[i]
+            self.by_profile[p].append(i)
+            for bit in bits_of(masks[i]):
+                buckets = self.by_skill.get(bit)
+                if buckets is None:
+                    buckets = self.by_skill[bit] = [[] for _ in range(n_profiles)]
+                    self.count[bit] = 0
+                buckets[p].append(i)
+                self.count[bit] += 1
+
+    def pool(self, bits: list[int], order: list[int], start: int, budget: int) -> list[int]:
+        """People sharing one of ``bits`` (duplicates possible), at most about ``budget``."""
+        present = sorted((self.count[b], b) for b in bits if b in self.count)
+        total = sum(c for c, _ in present)
+        out: list[int] = []
+        if total <= budget:
+            for _, bit in present:
+                buckets = self.by_skill[bit]
+                for p in order:
+                    out.extend(buckets[p])
+            return out
+        left = budget
+        for k, (count, bit) in enumerate(present):
+            want = min(count, max(1, left // (len(present) - k)))
+            left -= want
+            _take(self.by_skill[bit], order, start, want, out)
+        return out
+
+    def everyone_sharing(self, bits: list[int]) -> list[int]:
+        out: list[int] = []
+        for bit in bits:
+            for bucket in self.by_skill.get(bit, ()):
+                out.extend(bucket)
+        return out
+
+    def fallbacks(self, order: list[int], start: int, want: int) -> list[int]:
+        """Some people with the best working-hours overlap, whatever their skills."""
+        out: list[int] = []
+        _take(self.by_profile, order, start, want, out)
+        return out
+
+
+def _take(buckets: list[list[int]], order: list[int], start: int, want: int, out: list[int]) -> None:
+    for p in order:
+        bucket = buckets[p]
+        n = len(bucket)
+        if not n:
+            continue
+        if n <= want:
+            out.extend(bucket)
+            want -= n
+        else:
+            off = start % n
+            out.extend(bucket[off : off + want])
+            if off + want > n:
+                out.extend(bucket[: off + want - n])
+            return
+        if want <= 0:
+            return
 
 
 def _best(entries: list[tuple[int, int, int, bool]], limit: int) -> list[tuple[int, int, int, bool]]:

@@ -7,7 +7,99 @@ nothing of people, skills or hours.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from heapq import heapify, heappop, heappush
+
+from bot.matching_fit import Side, Tiers
+from bot.matching_graph import Candidates, Round, peer_weigher
+
+_FIB = 0x9E3779B97F4A7C15  # pair_jitter, inlined in the hot loop
+
+
+def solve_mentoring(mentors: Side, mentees: Side, graph: Candidates) -> list[tuple[int, int]]:
+    """The best matching on the candidate graph, as (mentor, mentee) index pairs.
+
+    Mentors become one row per unit of capacity ("slots").  Whichever side is scarcer
+    enters :func:`assign` as the rows; people left out last round are its contested
+    columns.
+    """
+    capacity = [p.capacity for p in mentors.people]
+    slots = sum(capacity)
+    tiers = Tiers.for_pairs(min(slots, len(mentees)))
+    # Per mentor: mentees and costs (negated Tiers.weight, unrolled: a million edges at 50k x 10k).
+    by_mentor: list[list[int]] = [[] for _ in range(len(mentors))]
+    costs: list[list[int]] = [[] for _ in range(len(mentors))]
+    unit, fresh_unit = tiers.fit, tiers.fresh
+    mentor_base = [tiers.pair + p * tiers.priority for p in mentors.priority]
+    x_rank = mentors.rank
+    for m, (partners, points, fresh) in enumerate(zip(graph.partners, graph.points, graph.fresh)):
+        rank, own = mentees.rank[m], mentees.priority[m] * tiers.priority
+        for x, p, f in zip(partners, points, fresh):
+            w = mentor_base[x] + own + p * unit + ((((x_rank[x] ^ rank) * _FIB) >> 40) & 0xFFFF)
+            by_mentor[x].append(m)
+            costs[x].append(-(w + fresh_unit) if f else -w)
+    slot_mentor = [x for x in range(len(mentors)) for _ in range(capacity[x])]
+    if slots <= len(mentees):
+        got = assign(
+            [by_mentor[x] for x in slot_mentor], [costs[x] for x in slot_mentor], len(mentees),
+            contested=[m for m in range(len(mentees)) if mentees.priority[m]],
+        )
+        return [(slot_mentor[r], m) for r, m in enumerate(got) if m >= 0]
+    first_slot = [0] * len(mentors)
+    for x in range(1, len(mentors)):
+        first_slot[x] = first_slot[x - 1] + capacity[x - 1]
+    row_cols: list[list[int]] = [[] for _ in range(len(mentees))]
+    row_costs: list[list[int]] = [[] for _ in range(len(mentees))]
+    for x in range(len(mentors)):
+        for m, c in zip(by_mentor[x], costs[x]):
+            for s in range(first_slot[x], first_slot[x] + capacity[x]):
+                row_cols[m].append(s)
+                row_costs[m].append(c)
+    got = assign(
+        row_cols, row_costs, slots, contested=[s for s, x in enumerate(slot_mentor) if mentors.priority[x]]
+    )
+    return [(slot_mentor[s], m) for m, s in enumerate(got) if s >= 0]
+
+
+@dataclass
+class PeerSolution:
+    groups: list[list[int]]  # pairs, and at most one trio
+    left_over: list[int]  # in no group
+    had_candidates: list[bool]  # per member: anyone they might have been paired with
+    edges: int
+
+
+def solve_peers(side: Side, rnd: Round, graph: Candidates) -> PeerSolution:
+    """Pair a guild's members on the candidate graph; whoever is left over first joins a pair."""
+    n = len(side)
+    tiers = Tiers.for_pairs(n // 2)
+    weigh = peer_weigher(side, rnd, tiers)
+    neighbours: list[dict[int, int]] = [{} for _ in range(n)]
+    priority, rank = side.priority, side.rank
+    for a, (partners, points, fresh) in enumerate(zip(graph.partners, graph.points, graph.fresh)):
+        mine = neighbours[a]
+        for b, p, f in zip(partners, points, fresh):
+            if b not in mine:  # Tiers.weight, unrolled
+                w = tiers.pair + (priority[a] + priority[b]) * tiers.priority + p * tiers.fit
+                w += (tiers.fresh if f else 0) + ((((rank[a] ^ rank[b]) * _FIB) >> 40) & 0xFFFF)
+                mine[b] = neighbours[b][a] = w
+    edges = sum(len(nb) for nb in neighbours) // 2
+    order = sorted(range(n), key=lambda i: side.rank[i])
+    mate = pair_up(n, neighbours, weigh, order, contested=[a for a in range(n) if side.priority[a]])
+    groups = [[a, mate[a]] for a in range(n) if a < mate[a]]
+    # Left out last round first; one trio at most (issue: "one trio when the count is odd").
+    left = sorted((a for a in range(n) if mate[a] < 0), key=lambda a: (-side.priority[a], side.rank[a]))
+    for x in left:
+        best = None
+        for g, (a, b) in enumerate(groups):
+            wa, wb = weigh(x, a), weigh(x, b)
+            if wa is not None and wb is not None and (best is None or wa + wb > best[0]):
+                best = (wa + wb, g)
+        if best is not None:
+            groups[best[1]].append(x)
+            left.remove(x)
+            break
+    return PeerSolution(groups, left, [bool(nb) for nb in neighbours], edges)
 
 
 def assign(
@@ -179,22 +271,34 @@ def _sorted_rows(row_cols: list[list[int]], row_costs: list[list[int]]) -> list[
     return out
 
 
-def pair_up(n: int, neighbours: list[dict[int, int]], weight, order: list[int], *, max_passes: int = 8) -> list[int]:
+def pair_up(
+    n: int, neighbours: list[dict[int, int]], weight, order: list[int], *, contested: Sequence[int] = (),
+    max_passes: int = 2,
+) -> list[int]:
     """A heavy matching on a general graph; returns each vertex's mate or -1.
 
-    ``neighbours[a]`` maps candidate partners to weights; ``weight(a, b)`` gives the
-    weight of any pair (None when not allowed), for swaps between candidate lists.
-    Greedy by weight, then more pairs (free people together, augmenting paths of three
-    edges), then 2-opt
-    (exchange partners between two pairs, or replace a partner by a free person)
-    until a pass finds no gain.  Weights carry the lexicographic tiers, so these local
-    moves favour more pairs, then people left out last round, then fewer repeats,
-    then fit.  Not exact (that needs Edmonds' blossoms); measured in the benchmark.
+    ``neighbours[a]`` maps candidate partners to weights (symmetric); ``weight(a, b)``
+    gives the weight of any pair (None when not allowed), for moves between candidate
+    lists.  An exact matching in a general graph needs Edmonds' blossoms; instead:
+
+    1. the heaviest *cycle cover* of the candidate graph, exactly, by :func:`assign` on
+       its bipartite double (everyone once as a row, once as a column) — an upper
+       bound on any matching, and mostly 2-cycles, i.e. pairs already;
+    2. each longer cycle or path split into its best alternating pairs;
+    3. more pairs (free people together, augmenting paths of three edges), then 2-opt
+       (swap partners between two pairs, or take a free person's place) until a pass
+       gains nothing.
+
+    Weights carry the lexicographic tiers, so every step prefers more pairs, then
+    people left out last round, then fresh pairs, then fit.  Measured against the
+    exact optimum in the benchmark.
     """
-    edges = sorted(((w, a, b) for a in range(n) for b, w in neighbours[a].items() if a < b), reverse=True)
+    successor = assign(
+        [list(nb) for nb in neighbours], [[-w for w in nb.values()] for nb in neighbours], n, contested=contested
+    )
     mate = [-1] * n
-    for _, a, b in edges:
-        if mate[a] < 0 and mate[b] < 0:
+    for chain, closed in _chains(successor, order):
+        for a, b in _best_alternate(chain, closed, neighbours):
             mate[a], mate[b] = b, a
     _lengthen(mate, neighbours, weight, order)
     for _ in range(max_passes):
@@ -202,6 +306,59 @@ def pair_up(n: int, neighbours: list[dict[int, int]], weight, order: list[int], 
             break
         _lengthen(mate, neighbours, weight, order)
     return mate
+
+
+def _chains(successor: list[int], order: list[int]) -> list[tuple[list[int], bool]]:
+    """The paths and cycles of a cover (each vertex has at most one successor and one predecessor)."""
+    n = len(successor)
+    predecessor = [-1] * n
+    for a, b in enumerate(successor):
+        if b >= 0:
+            predecessor[b] = a
+    seen = [False] * n
+    out = []
+    for closed in (False, True):  # paths start where nothing leads in; what remains are cycles
+        for start in order:
+            if seen[start] or (not closed and predecessor[start] >= 0):
+                continue
+            chain, v = [], start
+            while v >= 0 and not seen[v]:
+                seen[v] = True
+                chain.append(v)
+                v = successor[v]
+            out.append((chain, closed))
+    return out
+
+
+def _best_alternate(chain: list[int], closed: bool, neighbours: list[dict[int, int]]) -> list[tuple[int, int]]:
+    """The heaviest set of non-adjacent edges along a path (or around a cycle)."""
+    if len(chain) < 2:
+        return []
+    if not closed or len(chain) == 2:
+        return _path_matching(chain, neighbours)
+    with_last = [(chain[-1], chain[0])] + _path_matching(chain[1:-1], neighbours)
+    without = _path_matching(chain, neighbours)
+
+    def total(pairs):
+        return sum(neighbours[a][b] for a, b in pairs)
+
+    return with_last if total(with_last) > total(without) else without
+
+
+def _path_matching(path: list[int], neighbours: list[dict[int, int]]) -> list[tuple[int, int]]:
+    best = [0] * (len(path) + 1)  # best[i]: the first i vertices
+    take = [False] * (len(path) + 1)
+    for i in range(2, len(path) + 1):
+        with_edge = best[i - 2] + neighbours[path[i - 2]][path[i - 1]]
+        best[i], take[i] = (with_edge, True) if with_edge > best[i - 1] else (best[i - 1], False)
+    pairs, i = [], len(path)
+    while i >= 2:
+        if take[i]:
+            pairs.append((path[i - 2], path[i - 1]))
+            i -= 2
+        else:
+            i -= 1
+    return pairs
 
 
 def _lengthen(mate: list[int], neighbours: list[dict[int, int]], weight, order: list[int]) -> None:

@@ -102,6 +102,22 @@ def unwatch(db: Database, *, name: str, channel_id: str, user_id: str) -> bool:
     return removed
 
 
+def rollback_target(gateway: MlflowGateway, db: Database, name: str, alias: str) -> tuple[str, str, str]:
+    """(model, the version ``alias`` points to now, the version it pointed to before), from the bot's log."""
+    model = gateway.model(name)
+    current = model.aliases.get(alias)
+    if current is None:
+        raise ModelCommandError(f"`{model.name}` has no alias `{alias}`.")
+    with db.unit_of_work() as uow:
+        last = last_done(uow.session, model.name, alias)
+    if last is None or last.version != current or not last.previous_version:
+        raise ModelCommandError(
+            f"I have no record of what `{alias}` pointed to before version {current}, so I can't roll it back. "
+            f"Deploy the version you want with `/model deploy {model.name} <version> to {alias}`."
+        )
+    return model.name, current, last.previous_version
+
+
 def watchers(db: Database, model: str) -> list[str]:
     with db.unit_of_work() as uow:
         return watching_channels(uow.session, model)

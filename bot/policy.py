@@ -39,6 +39,8 @@ Tier = Literal["low", "medium", "high"]
 ADMINS_VARIABLE = "$FACTORY_ADMINS"
 DEFAULT_POLICY_NAME = "default_policy.yml"
 MODEL_DEPLOYMENT = "model_deployment"  # the request type handed to the deployment service once approved
+MODEL_ROLLBACK = "model_rollback"  # likewise: points an alias back to the version it replaced
+EXECUTABLE_TYPES = frozenset({MODEL_DEPLOYMENT, MODEL_ROLLBACK})
 
 _ID = r"^[a-z][a-z0-9_-]{0,39}$"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")

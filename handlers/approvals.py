@@ -83,7 +83,7 @@ def model_deploy(ctx: CommandContext) -> Reply:
         )
     except ApprovalError as exc:
         return views.error_message(str(exc), ctx.parsed.spec)
-    _in_background(_route_new_request, ctx.services, ctx.client, filed)
+    route_in_background(ctx.services, ctx.client, filed)
     return approval_views.filed_message(filed)
 
 
@@ -93,6 +93,11 @@ ROUTES: dict[tuple[str, str], SubHandler] = {
     ("/approval", "list"): show_list,
     ("/model", "deploy"): model_deploy,
 }
+
+
+def route_in_background(services: Services, client: WebClient, filed: Filed) -> None:
+    """DM the approvers and the requester once the command has its reply (also used by ``/model rollback``)."""
+    _in_background(_route_new_request, services, client, filed)
 
 
 def _route_new_request(services: Services, client: WebClient, filed: Filed) -> None:

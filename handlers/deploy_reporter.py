@@ -30,8 +30,9 @@ class SlackDeploymentReporter:
 
     def report(self, outcome: Outcome) -> None:
         message = views.outcome(outcome)
-        self._dm(outcome.requested_by, message)
         thread = outcome.notify
+        if thread.get("role") != "requester":  # the requester's own receipt thread already reaches them
+            self._dm(outcome.requested_by, message)
         if thread.get("channel") and thread.get("thread_ts"):
             self._post(channel=thread["channel"], thread_ts=thread["thread_ts"], **message)
         if outcome.status == "done":

@@ -76,7 +76,30 @@ def unwatch(ctx: CommandContext) -> Reply:
     return views.watch_result(name, ctx.channel_id, removed, watching=False)
 
 
+def rollback(ctx: CommandContext) -> Reply:
+    """File a rollback request: the alias goes back to the version it replaced (the policy may
+    approve it at once)."""
+    from bot import approvals
+    from bot.policy import MODEL_ROLLBACK
+    from bot.views import approvals as approval_views
+    from handlers.approvals import route_in_background
+
+    name, *alias = _one_name(ctx, extra=1)
+    alias_name = model_registry.check_alias(alias[0]) if alias else "production"
+    model, _current, target = model_registry.rollback_target(ctx.services.mlflow, ctx.services.db, name, alias_name)
+    try:
+        filed = approvals.file_request(
+            ctx.services, requester=ctx.user_id, type_id=MODEL_ROLLBACK, source="rollback",
+            fields={"model": model, "alias": alias_name, "version": target}, answers={},
+        )
+    except approvals.ApprovalError as exc:
+        return ctx.usage_error(str(exc))
+    route_in_background(ctx.services, ctx.client, filed)
+    return approval_views.filed_message(filed)
+
+
 ROUTES: dict[tuple[str, str], SubHandler] = {
+    ("/model", "rollback"): _guarded(rollback),
     ("/model", "list"): _guarded(list_models),
     ("/model", "status"): _guarded(status),
     ("/model", "history"): _guarded(history),

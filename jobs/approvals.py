@@ -30,6 +30,10 @@ def run_sla_with(context: JobContext, *, now: datetime, services: Services | Non
     from bot.approval_routing import sla_tick
     from bot.services import Services
 
-    services = services or Services(settings=context.settings, db=context.db)
+    if services is None:
+        from bot.app import build_web_client, wire_deployments
+
+        services = wire_deployments(Services(settings=context.settings, db=context.db),
+                                    build_web_client(context.settings))
     notifier = context.notifier or notifier_from_settings(context.settings)
     return sla_tick(services, notifier, now=now)

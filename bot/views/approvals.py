@@ -30,7 +30,7 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
 
 from bot.approvals import EventView, Filed, RequestView
-from bot.policy import Policy, describe_groups
+from bot.policy import MODEL_ROLLBACK, Policy, describe_groups
 from bot.views import Message, context, message, section
 
 APPROVE_ACTION = "approval_approve"
@@ -249,7 +249,7 @@ def request_modal(policy: Policy, *, type_id: str, guilds: Sequence[str] = ()) -
     """The request form: the type picker (changing it redraws the form with ``views.update``),
     the type's fields, the justification and the policy's risk questions."""
     rtype = policy.request_type(type_id) or policy.request_types[0]
-    types = [Option(value=t.id, text=t.label) for t in policy.request_types]
+    types = [Option(value=t.id, text=t.label) for t in policy.request_types if t.id != MODEL_ROLLBACK]
     picked = next(o for o in types if o.value == rtype.id)
     blocks: list[Block] = [
         InputBlock(block_id="type", label="What do you need?", dispatch_action=True,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.app import build_wsgi
-from bot.server import RunningServer, start_in_thread
+from bot.server import FactoryWSGI, RunningServer, start_in_thread
 from bot.settings import Settings, load_settings
 from bot.testing import SlackRequestBuilder, SlackStandIn
 from storage.db import Database
@@ -41,9 +41,19 @@ def bot_settings(database_url: str, slack: SlackStandIn) -> Settings:
 
 @pytest.fixture
 def bot_server(bot_settings: Settings, database: Database) -> Iterator[RunningServer]:
-    server = start_in_thread(build_wsgi(bot_settings, db=database))
+    wsgi = build_wsgi(bot_settings, db=database)
+    server = start_in_thread(wsgi)
     yield server
     server.stop()
+    drain(wsgi)
+
+
+def drain(wsgi: FactoryWSGI) -> None:
+    """Let work that runs after the ack finish before the next test empties the database."""
+    import handlers.approvals
+
+    wsgi.app.listener_runner.listener_executor.shutdown(wait=True)
+    handlers.approvals.wait_for_background()
 
 
 @pytest.fixture

@@ -38,7 +38,8 @@ def high_route(*, needed: int = 2) -> Route:
 
 def test_the_default_policy_makes_the_admins_the_approvers(default) -> None:  # noqa: ANN001
     assert default.groups == {"admins": (ADMIN, OTHER_ADMIN)}
-    assert [t.id for t in default.request_types] == ["model_deployment", "data_access", "tool_access", "compute"]
+    assert [t.id for t in default.request_types] == [
+        "model_deployment", "model_rollback", "data_access", "tool_access", "compute"]
     assert [q.id for q in default.questions] == ["personal_data", "external", "monthly_cost"]
 
 

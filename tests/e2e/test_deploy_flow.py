@@ -1,0 +1,130 @@
+"""From `/model deploy` to a moved MLflow alias: the built-in policy, a real MLflow server, the stand-in."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from bot.settings import Settings, load_settings
+from bot.testing import SlackRequestBuilder, SlackStandIn
+from storage.db import Database
+from storage.deployments import Deployment
+from storage.models import utcnow
+from tests.e2e.approval_helpers import latest_request_id, texts, wait_messages
+from tests.e2e.conftest import ADMIN, BOT_TOKEN, MEMBER, SIGNING_SECRET
+from tests.e2e.test_models import _reply
+from tests.mlflow_server import seed_model
+
+
+@pytest.fixture
+def bot_settings(database_url: str, slack: SlackStandIn, mlflow_server) -> Settings:  # noqa: ANN001
+    return load_settings(
+        SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url,
+        DATABASE_URL=database_url, FACTORY_ADMINS=ADMIN, FACTORY_SCHEDULER="off", MLFLOW_TRACKING_URI=mlflow_server.uri,
+    )
+
+
+def _until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := check()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return result
+
+
+def _approve(signed: SlackRequestBuilder, database: Database) -> int:
+    request_id = latest_request_id(database)
+    message = wait_messages(database, request_id, count=2)[("approver", ADMIN)]
+    signed.block_actions(action_id="approval_approve", value=str(request_id), user_id=ADMIN,
+                         channel_id=message.channel, message={"type": "message", "ts": message.ts, "text": ""},
+                         block_id=f"approval:{request_id}")
+    return request_id
+
+
+def _posted(slack: SlackStandIn, needle: str, channel: str | None = None) -> list:
+    return [c for c in slack.calls("chat.postMessage")
+            if needle in texts(c.params) and (channel is None or c.params["channel"] == channel)]
+
+
+def test_an_approved_deployment_moves_the_alias_and_everyone_hears(
+    signed, slack, database, mlflow_client, model_name  # noqa: ANN001
+) -> None:
+    seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}, {"auc": 0.9}], aliases={"production": 1})
+    _reply(signed, slack, f"watch {model_name}", channel="C0WATCH")
+    body = signed.slash_command("/model", f"deploy {model_name} 2", user_id=MEMBER).json()
+    assert "Filed *AR-1*" in texts(body)
+    _approve(signed, database)
+
+    done = f"`{model_name}`: `production` moved to version 2 (was version 1)."
+    assert _until(lambda: _posted(slack, done, "C0WATCH")), "the watching channel hears of it"
+    assert mlflow_client.get_model_version_by_alias(model_name, "production").version == "2"
+    tags = mlflow_client.get_model_version(model_name, "2").tags
+    assert tags["factorybot.approval"] == "AR-1" and tags["factorybot.approved_by"] == ADMIN
+    assert tags["factorybot.previous_version"] == "1"
+    receipt = _until(lambda: [c for c in _posted(slack, done) if c.params.get("thread_ts")])
+    assert receipt, "the requester hears of it in the request's thread"
+
+    history = texts(_reply(signed, slack, f"history {model_name}"))
+    assert f"moved `production` → v2 (from v1), requested by <@{MEMBER}>, approved by <@{ADMIN}> [AR-1]" in history
+    status = texts(_reply(signed, slack, f"status {model_name}"))
+    assert "Last deployment through factorybot" in status and "[AR-1]" in status
+
+    # The built-in policy approves a rollback at once: the alias goes back to the version it replaced.
+    rolled = _reply(signed, slack, f"rollback {model_name}")
+    assert "AR-2" in texts(rolled)
+    assert _until(lambda: mlflow_client.get_model_version_by_alias(model_name, "production").version == "1")
+    assert _until(lambda: _posted(slack, f"`{model_name}`: `production` rolled back to version 1 (was version 2)."))
+
+
+def test_rollback_without_a_recorded_previous_version_says_why(signed, slack, mlflow_client, model_name) -> None:  # noqa: ANN001
+    seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}], aliases={"production": 1})
+    reply = _reply(signed, slack, f"rollback {model_name}")
+    assert reply["text"].startswith(f"I have no record of what `production` pointed to before version 1")
+    assert _reply(signed, slack, f"rollback {model_name} canary")["text"] == f"`{model_name}` has no alias `canary`."
+
+
+def test_an_alias_outside_the_policy_is_refused(signed, slack, mlflow_client, model_name) -> None:  # noqa: ANN001
+    body = signed.slash_command("/model", f"deploy {model_name} 1 to prod", user_id=MEMBER).json()
+    assert "Target alias must be one of production, staging, challenger." in texts(body)
+
+
+def test_rollbacks_cannot_be_filed_through_the_form(signed, slack, database) -> None:  # noqa: ANN001
+    from bot import approvals
+    from bot.services import Services
+
+    services = Services(settings=load_settings(DATABASE_URL=database.url), db=database)
+    with pytest.raises(approvals.InvalidRequest, match="Rollbacks are filed with `/model rollback"):
+        approvals.file_request(services, requester=MEMBER, type_id="model_rollback", source="modal",
+                               fields={"model": "m", "alias": "production", "version": "1"}, answers={},
+                               justification="x")
+
+
+def test_mlflow_down_when_approved_keeps_the_deployment_and_the_retry_job_finishes_it(
+    signed, slack, database, mlflow_server, mlflow_client, model_name, bot_settings  # noqa: ANN001
+) -> None:
+    seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}, {"auc": 0.9}], aliases={"production": 1})
+    signed.slash_command("/model", f"deploy {model_name} 2", user_id=MEMBER)
+    mlflow_server.stop()
+    try:
+        _approve(signed, database)
+        assert _until(lambda: _posted(slack, "MLflow is not answering right now. The deployment is saved"), 60)
+    finally:
+        mlflow_server.start()
+    with database.unit_of_work() as uow:  # the backoff has elapsed
+        uow.session.execute(update(Deployment).values(next_attempt_at=utcnow()))
+        uow.commit()
+
+    import jobs
+    from jobs.deployments import retry_deployments
+
+    jobs.set_context(jobs.JobContext(settings=bot_settings, db=database))
+    try:
+        assert retry_deployments().endswith(f"{model_name} done")
+        assert retry_deployments() == "retried 0 deployment(s): "
+    finally:
+        jobs.set_context(None)
+    assert mlflow_client.get_model_version_by_alias(model_name, "production").version == "2"
+    assert _posted(slack, f"`{model_name}`: `production` moved to version 2 (was version 1).")
