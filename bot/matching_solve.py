@@ -13,7 +13,9 @@ from heapq import heapify, heappop, heappush
 from bot.matching_fit import Side, Tiers
 from bot.matching_graph import Candidates, Round, peer_weigher
 
-_FIB = 0x9E3779B97F4A7C15  # pair_jitter, inlined in the hot loop
+_FIB = 0x9E3779B97F4A7C15  # pair_jitter, inlined in the hot loops
+COVER_SEARCH_LIMIT = 256  # columns a row of the peers' cycle cover may scan (see pair_up)
+LENGTHEN_ALL_FREE = 64  # up to this many people left free, any two of them are weighed
 
 
 def solve_mentoring(mentors: Side, mentees: Side, graph: Candidates) -> list[tuple[int, int]]:
@@ -103,7 +105,12 @@ def solve_peers(side: Side, rnd: Round, graph: Candidates) -> PeerSolution:
 
 
 def assign(
-    row_cols: list[list[int]], row_costs: list[list[int]], n_cols: int, *, contested: Sequence[int] = ()
+    row_cols: list[list[int]],
+    row_costs: list[list[int]],
+    n_cols: int,
+    *,
+    contested: Sequence[int] = (),
+    search_limit: int | None = None,
 ) -> list[int]:
     """Minimum-cost assignment of rows to columns in which any row may stay unassigned at cost 0.
 
@@ -111,6 +118,8 @@ def assign(
     objects, as a mentor's slots do).  Returns, per row, its column or -1.  Costs are
     integers, so the result is exact.  ``contested`` names columns that many rows
     prefer (people left out last round); it changes the speed, never the answer.
+    ``search_limit`` trades exactness for speed: a row whose search would scan more
+    columns stays unassigned (the peers' starting cover uses it; mentoring never does).
 
     The shortest augmenting path method (Jonker & Volgenant, 1987) on a sparse graph:
     rows enter one at a time; each finds the cheapest alternating path, in reduced
@@ -131,7 +140,7 @@ def assign(
         _warm_start(state, rows, n_cols, set(contested))
     for f in range(len(rows)):
         if state.row_col[f] < 0:
-            _augment_row(f, rows, n_cols, state.v, state.col_row, state.row_col, state.row_cost)
+            _augment_row(f, rows, n_cols, state.v, state.col_row, state.row_col, state.row_cost, search_limit)
     return [j if j < n_cols else -1 for j in state.row_col]
 
 
@@ -198,8 +207,12 @@ def _warm_start(state: _State, rows: list[tuple[list[int], list[int]]], n_cols: 
         state.row_col[r], state.col_row[j], state.row_cost[r] = j, r, sub.row_cost[a] + outside[r]
 
 
-def _augment_row(f, rows, n_cols, v, col_row, row_col, row_cost) -> None:
-    """Give row f a column along the cheapest alternating path (Dijkstra in reduced costs)."""
+def _augment_row(f, rows, n_cols, v, col_row, row_col, row_cost, limit: int | None = None) -> None:
+    """Give row f a column along the cheapest alternating path (Dijkstra in reduced costs).
+
+    With a ``limit`` on the columns scanned, a longer search gives up and leaves row f
+    unassigned; nothing has changed yet, so the other rows' optimality still holds.
+    """
     best_col = n_cols + f  # the cheapest free column found so far, and its distance
     best = -v[best_col]
     dist = {best_col: best}
@@ -223,6 +236,8 @@ def _augment_row(f, rows, n_cols, v, col_row, row_col, row_cost) -> None:
         d, j = heappop(heap)
         if d > dist[j]:
             continue
+        if limit is not None and len(scanned) >= limit:
+            return
         scanned.append(j)
         i = col_row[j]
         base = d - row_cost[i] + v[j]
@@ -294,7 +309,8 @@ def pair_up(
     exact optimum in the benchmark.
     """
     successor = assign(
-        [list(nb) for nb in neighbours], [[-w for w in nb.values()] for nb in neighbours], n, contested=contested
+        [list(nb) for nb in neighbours], [[-w for w in nb.values()] for nb in neighbours], n,
+        contested=contested, search_limit=COVER_SEARCH_LIMIT,
     )
     mate = [-1] * n
     for chain, closed in _chains(successor, order):
@@ -364,19 +380,24 @@ def _path_matching(path: list[int], neighbours: list[dict[int, int]]) -> list[tu
 def _lengthen(mate: list[int], neighbours: list[dict[int, int]], weight, order: list[int]) -> None:
     """More pairs: two free people together, or free u, pair (a, b), free v → (u, a), (b, v).
 
-    Free people are few by now, so any two of them are weighed, candidates or not.
+    Free people are usually few by now, and then any two of them are weighed, candidates
+    or not; when many are free (a shared skill required, say) only candidates are.
     """
     free = [u for u in order if mate[u] < 0]
+    everyone = len(free) <= LENGTHEN_ALL_FREE
 
     def link(a: int, b: int) -> int | None:
         w = neighbours[a].get(b)
-        return weight(a, b) if w is None else w
+        return weight(a, b) if w is None and everyone else w
+
+    def others(a: int) -> list[int]:
+        return free if everyone else [v for v in neighbours[a] if mate[v] < 0]
 
     for u in free:
         if mate[u] >= 0:
             continue
         best = None
-        for v in free:
+        for v in others(u):
             if v != u and mate[v] < 0:
                 w = link(u, v)
                 if w is not None and (best is None or w > best[0]):
@@ -388,7 +409,7 @@ def _lengthen(mate: list[int], neighbours: list[dict[int, int]], weight, order: 
             b = mate[a]
             if b < 0:
                 continue
-            for v in free:
+            for v in others(b):
                 if v != u and mate[v] < 0:
                     w_bv = link(b, v)
                     if w_bv is not None:

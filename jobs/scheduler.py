@@ -44,7 +44,6 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -133,15 +132,12 @@ def make_trigger(spec: JobSpec, zone: ZoneInfo) -> BaseTrigger:
 # -- building and running ---------------------------------------------------
 
 
-def build_scheduler(
-    settings: Settings, db: Database, *, blocking: bool = False, notifier: Any | None = None
-) -> BaseScheduler:
+def build_scheduler(settings: Settings, db: Database, *, notifier: Any | None = None) -> BackgroundScheduler:
     """A scheduler (not started) over the bot's database, with :data:`JOBS` installed at start.
 
     Also sets the process-wide :class:`jobs.JobContext` the jobs read.
     """
-    scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
-    scheduler = scheduler_class(
+    scheduler = BackgroundScheduler(
         jobstores={JOBSTORE: SQLAlchemyJobStore(engine=db.engine, tablename=JOBSTORE_TABLE)},
         executors={"default": ThreadPoolExecutor(max_workers=4)},
         job_defaults=JOB_DEFAULTS,
@@ -227,27 +223,29 @@ def _short(value: object) -> str:
 def run_scheduler_forever(settings: Settings, db: Database) -> None:
     """``factorybot scheduler``: run the jobs in the foreground until SIGTERM or Ctrl-C.
 
-    SIGTERM is turned into ``KeyboardInterrupt`` so both stop the same way: the main
-    loop is left, running jobs are waited for, and the process exits normally.
+    The signal handler only sets an event that the main thread waits on: raising from a
+    handler could land inside the scheduler's start-up (installing jobs), where
+    APScheduler's event dispatch swallows it and the process would never stop.
+    Running jobs are waited for, and the process exits normally.
     """
-    scheduler = build_scheduler(settings, db, blocking=True)
+    scheduler = build_scheduler(settings, db)
+    stop = threading.Event()
     previous = None
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _interrupt)
+        previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     try:
+        scheduler.start()
         log.info("scheduler running in %s; stop with SIGTERM or Ctrl-C", settings.timezone)
-        scheduler.start()  # blocks
+        while not stop.wait(0.5):
+            pass
     except KeyboardInterrupt:
-        log.info("scheduler stopping")
+        pass
     finally:
+        log.info("scheduler stopping")
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)  # a second SIGTERM now stops at once
         if scheduler.running:
             scheduler.shutdown(wait=True)
-
-
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 # -- listing ------------------------------------------------------------------
