@@ -9,10 +9,12 @@ model.  A deployment MLflow could not take yet stays pending and the retry job f
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from bot.deployments import DeploymentOrder, DeploymentReporter, DeploymentService
 from bot.execution import ExecutionResult
+from bot.mlflow_gateway import MlflowError, NotFound
 from bot.policy import MODEL_ROLLBACK
 from storage.approvals import messages_for
 
@@ -27,6 +29,20 @@ class MlflowDeploymentExecutor:
     def __init__(self, service: DeploymentService, reporter: DeploymentReporter) -> None:
         self._service = service
         self._reporter = reporter
+
+    def validate(self, fields: Mapping[str, Any]) -> str | None:
+        """Refuse a deployment of a model or version MLflow does not know, with the closest names.
+        MLflow being down is no reason to refuse: the deployment checks again when it runs."""
+        try:
+            self._service.gateway.version(str(fields.get("model", "")), str(fields.get("version", "")),
+                                          with_metrics=False)
+        except NotFound as exc:
+            if not exc.suggestions:
+                return str(exc)
+            return f"{exc} Did you mean {', '.join(f'`{s}`' for s in exc.suggestions)}?"
+        except MlflowError:
+            return None
+        return None
 
     def execute(self, request: RequestView) -> ExecutionResult:
         fields = request.field_values

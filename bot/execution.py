@@ -9,7 +9,8 @@ The approvals service guarantees ``execute`` is called at most once per request.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from bot.approvals import RequestView
@@ -22,6 +23,10 @@ class ExecutionResult:
 
 
 class DeploymentExecutor(Protocol):
+    def validate(self, fields: Mapping[str, Any]) -> str | None:
+        """Before a request is filed: a problem with its model, version or alias, for the person, or None."""
+        ...
+
     def execute(self, request: RequestView) -> ExecutionResult:
         """Carry out an approved model deployment; raise or return ``failed`` on failure."""
         ...
@@ -29,6 +34,9 @@ class DeploymentExecutor(Protocol):
 
 class HandOverExecutor:
     """The stand-in until the MLflow deployment service exists: it only records the hand-over."""
+
+    def validate(self, fields: Mapping[str, Any]) -> str | None:
+        return None
 
     def execute(self, request: RequestView) -> ExecutionResult:
         fields = request.field_values

@@ -1,9 +1,11 @@
-"""How well two people fit, and which partners are worth weighing at all.
+"""How well two people fit: working hours across time zones, fit points, weight tiers.
 
-Part of :mod:`bot.matching` (read its docstring first).  Everything here works on plain
-lists indexed by a person's position in the canonical (id-sorted) order, with skills as
-bit masks and working hours reduced to a small set of *profiles* (UTC spans), because
-the scale targets leave about a microsecond per weighed pair in pure Python.
+Part of :mod:`bot.matching` (read its docstring first).  :func:`mentoring_fit` and
+:func:`peer_fit` are the reference definitions on :class:`~bot.matching.Person`; the
+rest encodes a round for speed — people as parallel lists in id order, skills as bit
+masks, working hours reduced to a few *profiles* (UTC spans) — because the scale
+targets leave about a microsecond per weighed pair in pure Python.  Tests check that
+both paths give the same points.
 """
 
 from __future__ import annotations
@@ -232,13 +234,15 @@ def bits_of(mask: int) -> list[int]:
     return out
 
 
-def names_of(mask: int, names: list[str]) -> tuple[str, ...]:
-    return tuple(names[b] for b in bits_of(mask))
+FIB = 0x9E3779B97F4A7C15  # 2**64 / golden ratio
 
 
 def pair_jitter(rank_a: int, rank_b: int) -> int:
-    """A seeded pseudo-random 16-bit tie-breaker for a pair (Fibonacci hashing of the two ranks)."""
-    return (((rank_a ^ rank_b) * 0x9E3779B97F4A7C15) >> 40) & 0xFFFF
+    """A seeded pseudo-random 16-bit tie-breaker for a pair (Fibonacci hashing; symmetric).
+
+    The solvers inline it in their hot loops: ``(((a ^ b) * FIB) >> 40) & 0xFFFF``.
+    """
+    return (((rank_a ^ rank_b) * FIB) >> 40) & 0xFFFF
 
 
 JITTER_RANGE = 1 << 16

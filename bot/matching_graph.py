@@ -12,7 +12,7 @@ declared without an eligible partner.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -42,7 +42,7 @@ class Round:
     @classmethod
     def build(
         cls,
-        people: Iterable[Person],
+        people: Sequence[Person],
         *,
         rules: MatchingRules,
         avoid: Iterable[tuple[str, str]],
@@ -104,16 +104,14 @@ def mentoring_candidates(mentors: Side, mentees: Side, rnd: Round) -> Candidates
     n_profiles = len(rnd.profiles.spans)
     teachers = PartnerIndex(mentors.teach, mentors.profile, n_profiles, mentors.rank)
     learners = PartnerIndex(mentees.learn, mentees.profile, n_profiles, mentees.rank)
-    # Without a shared skill required, people left out last round are worth pairing with
-    # anyone (they come before any fit), so both sides also look at some of them.
-    first_teachers = PartnerIndex(mentors.teach, mentors.profile, n_profiles, mentors.rank, only=mentors.priority)
-    first_learners = PartnerIndex(mentees.learn, mentees.profile, n_profiles, mentees.rank, only=mentees.priority)
+    if fallbacks:  # then people left out last round are worth pairing with anyone: look at some
+        first_teachers = PartnerIndex(mentors.teach, mentors.profile, n_profiles, mentors.rank, only=mentors.priority)
+        first_learners = PartnerIndex(mentees.learn, mentees.profile, n_profiles, mentees.rank, only=mentees.priority)
     out = Candidates([[] for _ in mentees.ids], [[] for _ in mentees.ids], [[] for _ in mentees.ids])
 
     x_ids, x_teach, x_profile, x_team, x_priority = (
         mentors.ids, mentors.teach, mentors.profile, mentors.team, mentors.priority,
     )
-
     require = rnd.require_shared_skill
 
     def score_mentors(m: int, pool: list[int]) -> list[tuple[int, int, int, bool]]:
@@ -240,7 +238,7 @@ def peer_candidates(members: Side, rnd: Round) -> Candidates:
     return out
 
 
-def peer_weigher(members: Side, rnd: Round, tiers: Tiers):
+def peer_weigher(members: Side, rnd: Round, tiers: Tiers) -> Callable[[int, int], int | None]:
     """The tiered weight of any two members (None when they may not be paired)."""
     rules = rnd.rules
     hours = rnd.profiles.points()

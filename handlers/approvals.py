@@ -29,7 +29,7 @@ from bot.approvals import ApprovalError, Filed, InvalidRequest
 from bot.policy import MODEL_DEPLOYMENT
 from bot.services import Services
 from bot.views import approvals as approval_views
-from handlers.commands import CommandContext, Reply, SubHandler
+from handlers.commands import CommandContext, Reply, SubHandler, after_ack
 from handlers.home import HOME_SECTIONS
 
 log = logging.getLogger(__name__)
@@ -76,10 +76,13 @@ def model_deploy(ctx: CommandContext) -> Reply:
     else:
         return ctx.usage_error("Say which model and version, and optionally the alias: "
                                "`/model deploy churn 3 to production`.")
+    fields = {"model": args[0], "version": args[1], "alias": alias}
+    if args[1].isdigit() and (problem := ctx.services.deployment_executor.validate(fields)):
+        return views.error_message(problem, ctx.parsed.spec)
     try:
         filed = approvals.file_request(
             ctx.services, requester=ctx.user_id, type_id=MODEL_DEPLOYMENT, source="command",
-            fields={"model": args[0], "version": args[1], "alias": alias}, answers={},
+            fields=fields, answers={},
         )
     except ApprovalError as exc:
         return views.error_message(str(exc), ctx.parsed.spec)
@@ -91,7 +94,7 @@ ROUTES: dict[tuple[str, str], SubHandler] = {
     ("/approval", "request"): open_request_form,
     ("/approval", "status"): show_status,
     ("/approval", "list"): show_list,
-    ("/model", "deploy"): model_deploy,
+    ("/model", "deploy"): after_ack(model_deploy),  # asks MLflow whether the version exists
 }
 
 

@@ -69,11 +69,32 @@ class CountingExecutor:
         self.delay = delay
         self._lock = threading.Lock()
 
+    def validate(self, fields: Any) -> str | None:
+        return None
+
     def execute(self, request: RequestView) -> ExecutionResult:
         time.sleep(self.delay)
         with self._lock:
             self.calls.append(request.public_id)
         return ExecutionResult(status="succeeded", detail=f"deployed {request.public_id}")
+
+
+def model_deploy(signed: Any, slack: SlackStandIn, text: str, *, user: str) -> dict:
+    """`/model deploy …`: acknowledged at once (it asks MLflow), answered through response_url."""
+    before = len(slack.calls("response_url"))
+    resp = signed.slash_command("/model", f"deploy {text}", user_id=user)
+    assert resp.status_code == 200 and resp.text == "", resp.text
+    return slack.wait_for("response_url", count=before + 1, timeout=20)[before].params
+
+
+def answers(slack: SlackStandIn, count: int = 1, timeout: float = 5.0) -> list[Any]:
+    """Replies through response_url other than `/model deploy`'s own "Filed AR-…" answer."""
+    def found() -> list[Any]:
+        return [c for c in slack.calls("response_url") if c.ok and "Filed *AR-" not in texts(c.params)]
+
+    wait_until(lambda: len(found()) >= count, timeout)
+    assert len(found()) >= count, [c.params.get("text") for c in slack.calls("response_url")]
+    return found()
 
 
 def texts(payload: Any) -> str:

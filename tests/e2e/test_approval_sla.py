@@ -22,9 +22,11 @@ from storage.db import Database
 from storage.models import utcnow
 from storage.repositories import activity_between
 from tests.e2e.approval_helpers import (
+    answers,
     CountingExecutor,
     audit_kinds,
     latest_request_id,
+    model_deploy,
     texts,
     updates_of,
     wait_messages,
@@ -55,7 +57,13 @@ def context(bot_settings: Settings, database: Database) -> Iterator[JobContext]:
 
 def deploy(signed: SlackRequestBuilder, database: Database, text: str = "churn 3") -> int:
     assert signed.slash_command("/model", f"deploy {text}", user_id=MEMBER).status_code == 200
-    return latest_request_id(database)
+    return wait_until(lambda: _latest(database))
+
+
+def _latest(database: Database) -> int | None:
+    with database.unit_of_work() as uow:
+        found = store.list_requests(uow.session, limit=1)
+    return found[0].id if found else None
 
 
 def dms_with(slack: SlackStandIn, words: str) -> list[dict]:
@@ -97,7 +105,7 @@ def test_the_sla_job_reminds_escalates_and_expires_each_step_once(
     signed.block_actions(action_id="approval_approve", value=str(request_id), user_id=ADMIN,
                          channel_id=found[("approver", ADMIN)].channel,
                          message={"type": "message", "ts": found[("approver", ADMIN)].ts, "text": ""})
-    (answer,) = slack.wait_for("response_url")
+    (answer,) = answers(slack)
     assert "AR-1 was already expired without a decision" in answer.params["text"]
 
 
@@ -109,7 +117,7 @@ def test_slack_failing_when_notifying_keeps_the_request_and_the_sla_job_delivers
     signed: SlackRequestBuilder, slack: SlackStandIn, database: Database, context: JobContext
 ) -> None:
     slack.fail("chat.postMessage", error="internal_error", times=2)
-    body = signed.slash_command("/model", "deploy churn 3", user_id=MEMBER).json()
+    body = model_deploy(signed, slack, "churn 3", user=MEMBER)
     assert "Filed *AR-1*" in texts(body)  # committed before Slack was asked anything
     wait_until(lambda: len(slack.calls("chat.postMessage")) == 2)
     assert wait_messages(database, 1, count=1, timeout=0.3) == {}

@@ -25,6 +25,7 @@ from bot.testing import SlackRequestBuilder, SlackStandIn
 from storage.approvals import list_requests
 from storage.db import Database
 from tests.e2e.approval_helpers import (
+    answers,
     CHANNEL_POLICY,
     LEAD,
     OUTSIDER,
@@ -33,6 +34,7 @@ from tests.e2e.approval_helpers import (
     CountingExecutor,
     audit_kinds,
     latest_request_id,
+    model_deploy,
     texts,
     updates_of,
     wait_messages,
@@ -67,10 +69,17 @@ def bot_server(
 
 
 def deploy(signed: SlackRequestBuilder, database: Database, *, user: str = MEMBER, text: str = "churn 3") -> int:
-    body = signed.slash_command("/model", f"deploy {text}", user_id=user).json()
-    assert body["response_type"] == "ephemeral", body
-    assert "Filed *AR-" in texts(body), body
+    """File with `/model deploy` (acknowledged at once, answered after) and wait for the request."""
+    with database.unit_of_work() as uow:
+        before = len(list_requests(uow.session, limit=1000))
+    assert signed.slash_command("/model", f"deploy {text}", user_id=user).status_code == 200
+    assert wait_until(lambda: len(_all_requests(database)) > before), "no request was filed"
     return latest_request_id(database)
+
+
+def _all_requests(database: Database) -> list:
+    with database.unit_of_work() as uow:
+        return list_requests(uow.session, limit=1000)
 
 
 def click(signed: SlackRequestBuilder, action: str, request_id: int, *, user: str, message) -> requests.Response:  # noqa: ANN001
@@ -86,7 +95,7 @@ def click(signed: SlackRequestBuilder, action: str, request_id: int, *, user: st
 def test_model_deploy_files_a_request_dms_the_approver_and_sends_the_requester_a_receipt(
     signed: SlackRequestBuilder, slack: SlackStandIn, database: Database
 ) -> None:
-    body = signed.slash_command("/model", "deploy churn 3 to production", user_id=MEMBER).json()
+    body = model_deploy(signed, slack, "churn 3 to production", user=MEMBER)
     assert "Filed *AR-1* (Model deployment: churn v3 → production)" in body["text"] + texts(body)
     assert "Risk *medium*: needs 1 approval from *admins*" in texts(body)
 
@@ -104,11 +113,11 @@ def test_model_deploy_files_a_request_dms_the_approver_and_sends_the_requester_a
     assert audit_kinds(database, 1) == ["requested"]
 
 
-def test_model_deploy_without_a_version_gets_its_usage(signed: SlackRequestBuilder) -> None:
-    body = signed.slash_command("/model", "deploy churn", user_id=MEMBER).json()
+def test_model_deploy_without_a_version_gets_its_usage(signed: SlackRequestBuilder, slack: SlackStandIn) -> None:
+    body = model_deploy(signed, slack, "churn", user=MEMBER)
     assert body["response_type"] == "ephemeral"
     assert "Say which model and version" in body["text"]
-    body = signed.slash_command("/model", "deploy churn three", user_id=MEMBER).json()
+    body = model_deploy(signed, slack, "churn three", user=MEMBER)
     assert "Version must be a whole number" in body["text"]
 
 
@@ -226,7 +235,7 @@ def test_nobody_approves_their_own_request_even_with_a_crafted_payload(
     assert warning
 
     click(signed, "approval_approve", request_id, user=ADMIN, message=found[("requester", ADMIN)])
-    (answer,) = slack.wait_for("response_url")
+    (answer,) = answers(slack)
     assert answer.params["response_type"] == "ephemeral" and answer.params["replace_original"] is False
     assert "You filed this request, so someone else has to approve or reject it." in answer.params["text"]
     assert audit_kinds(database, request_id) == ["requested"]
@@ -239,7 +248,7 @@ def test_someone_outside_the_approver_groups_is_refused(
     request_id = deploy(signed, database)
     found = wait_messages(database, request_id, count=2)
     click(signed, "approval_approve", request_id, user=OUTSIDER, message=found[("approver", ADMIN)])
-    (answer,) = slack.wait_for("response_url")
+    (answer,) = answers(slack)
     assert "Only *admins* can decide on this request." in answer.params["text"]
     assert audit_kinds(database, request_id) == ["requested"]
 
@@ -293,7 +302,7 @@ def test_the_requester_may_cancel_while_pending_and_nothing_changes_after(
     found = wait_messages(database, request_id, count=2)
     receipt = found[("requester", MEMBER)]
     click(signed, "approval_cancel", request_id, user=ADMIN, message=found[("approver", ADMIN)])
-    (answer,) = slack.wait_for("response_url")
+    (answer,) = answers(slack)
     assert f"Only <@{MEMBER}>, who filed AR-1, can cancel it." in answer.params["text"]
 
     click(signed, "approval_cancel", request_id, user=MEMBER, message=receipt)
@@ -302,8 +311,8 @@ def test_the_requester_may_cancel_while_pending_and_nothing_changes_after(
     assert f"cancelled by <@{MEMBER}>" in texts(updates_of(slack, found[("approver", ADMIN)])[-1])
 
     click(signed, "approval_approve", request_id, user=ADMIN, message=found[("approver", ADMIN)])
-    answers = slack.wait_for("response_url", count=2)
-    assert f"AR-1 was already cancelled by <@{MEMBER}>" in answers[-1].params["text"]
+    found = answers(slack, 2)
+    assert f"AR-1 was already cancelled by <@{MEMBER}>" in found[-1].params["text"]
     assert audit_kinds(database, request_id) == ["requested", "cancelled"]
 
 
@@ -319,10 +328,10 @@ def test_a_decided_request_answers_already_approved_and_changes_nothing(
     before = len(slack.calls("chat.update"))
 
     click(signed, "approval_reject", request_id, user=MEMBER, message=found[("requester", MEMBER)])
-    (answer,) = slack.wait_for("response_url")
+    (answer,) = answers(slack)
     assert f"AR-1 was already approved by <@{ADMIN}> at 20" in answer.params["text"]
     click(signed, "approval_reject", request_id, user=ADMIN, message=approver_dm)
-    answer = slack.wait_for("response_url", count=2)[-1]
+    answer = answers(slack, 2)[-1]
     assert "You already approved AR-1 at 20" in answer.params["text"]
     assert slack.calls("views.open") == []
     assert len(slack.calls("chat.update")) == before
@@ -350,7 +359,7 @@ def test_a_double_click_gives_one_decision_one_transition_and_one_execution(
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert statuses == [200, 200]
-    (answer,) = slack.wait_for("response_url")
+    (answer,) = answers(slack)
     assert "You already approved AR-1" in answer.params["text"]
     assert wait_until(lambda: audit_kinds(database, request_id)[-1] == "executed")
     assert audit_kinds(database, request_id) == ["requested", "approved", "executed"]
@@ -365,7 +374,7 @@ def test_a_high_risk_quorum_needs_one_from_security_and_one_from_ml_leads(
     found = wait_messages(database, request_id, count=3)
     assert set(found) == {("requester", MEMBER), ("approver", SECURITY), ("approver", LEAD)}
     click(signed, "approval_approve", request_id, user=ADMIN, message=found[("approver", SECURITY)])
-    (answer,) = slack.wait_for("response_url")
+    (answer,) = answers(slack)
     assert "Only *security* or *ml-leads* can decide" in answer.params["text"]
 
     click(signed, "approval_approve", request_id, user=SECURITY, message=found[("approver", SECURITY)])
@@ -400,7 +409,7 @@ def test_factory_policy_file_replaces_the_built_in_policy(
     policy = tmp_path / "policy.yml"
     policy.write_text(CHANNEL_POLICY)
     settings = bot_settings.model_copy(update={"policy_file": policy})
-    wsgi = build_wsgi(settings, db=database)
+    wsgi = build_wsgi(settings, services=Services(settings=settings, db=database, deployment_executor=CountingExecutor()))
     server = start_in_thread(wsgi)
     try:
         with SlackRequestBuilder(signing_secret=SIGNING_SECRET, url=f"{server.url}/slack/events",

@@ -14,7 +14,7 @@ from bot.testing import SlackRequestBuilder, SlackStandIn
 from storage.db import Database
 from storage.deployments import Deployment
 from storage.models import utcnow
-from tests.e2e.approval_helpers import latest_request_id, texts, wait_messages
+from tests.e2e.approval_helpers import latest_request_id, model_deploy, texts, wait_messages
 from tests.e2e.conftest import ADMIN, BOT_TOKEN, MEMBER, SIGNING_SECRET
 from tests.e2e.test_models import _reply
 from tests.mlflow_server import seed_model
@@ -54,7 +54,7 @@ def test_an_approved_deployment_moves_the_alias_and_everyone_hears(
 ) -> None:
     seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}, {"auc": 0.9}], aliases={"production": 1})
     _reply(signed, slack, f"watch {model_name}", channel="C0WATCH")
-    body = signed.slash_command("/model", f"deploy {model_name} 2", user_id=MEMBER).json()
+    body = model_deploy(signed, slack, f"{model_name} 2", user=MEMBER)
     assert "Filed *AR-1*" in texts(body)
     _approve(signed, database)
 
@@ -87,8 +87,23 @@ def test_rollback_without_a_recorded_previous_version_says_why(signed, slack, ml
 
 
 def test_an_alias_outside_the_policy_is_refused(signed, slack, mlflow_client, model_name) -> None:  # noqa: ANN001
-    body = signed.slash_command("/model", f"deploy {model_name} 1 to prod", user_id=MEMBER).json()
+    seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}])
+    body = model_deploy(signed, slack, f"{model_name} 1 to prod", user=MEMBER)
     assert "Target alias must be one of production, staging, challenger." in texts(body)
+
+
+def test_an_unknown_model_or_version_is_refused_before_anyone_is_asked(
+    signed, slack, database, mlflow_client, model_name  # noqa: ANN001
+) -> None:
+    seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}, {"auc": 0.9}])
+    typo = model_name[:-1] + "q"
+    body = model_deploy(signed, slack, f"{typo} 2", user=MEMBER)
+    assert body["text"].startswith(f"No model called `{typo}`. Did you mean `{model_name}`")  # closest first
+    body = model_deploy(signed, slack, f"{model_name} 5", user=MEMBER)
+    assert body["text"] == f"`{model_name}` has no version 5. Did you mean `2`, `1`?"
+    from tests.e2e.test_approvals import _all_requests
+
+    assert _all_requests(database) == []
 
 
 def test_rollbacks_cannot_be_filed_through_the_form(signed, slack, database) -> None:  # noqa: ANN001
