@@ -11,6 +11,7 @@ from bot.execution import ExecutionResult
 from bot.testing import SlackStandIn
 from storage import approvals as store
 from storage.db import Database
+from tests.e2e.conftest import texts  # noqa: F401 - re-exported for the approvals tests
 
 SECURITY = "U0SEC0001"
 LEAD = "U0LEAD001"
@@ -95,22 +96,6 @@ def answers(slack: SlackStandIn, count: int = 1, timeout: float = 5.0) -> list[A
     wait_until(lambda: len(found()) >= count, timeout)
     assert len(found()) >= count, [c.params.get("text") for c in slack.calls("response_url")]
     return found()
-
-
-def texts(payload: Any) -> str:
-    """Every piece of text a person would read in a message, view or call."""
-    found: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                found.append(value) if key == "text" and isinstance(value, str) else walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(payload)
-    return "\n".join(found)
 
 
 def messages(database: Database, request_id: int) -> dict[tuple[str, str], store.ApprovalMessage]:

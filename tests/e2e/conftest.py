@@ -4,6 +4,7 @@ stand-in on loopback, and a builder that signs requests exactly as Slack does.""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,22 @@ SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-e2e-0000-test-token"
 ADMIN = "U0ADMIN01"
 MEMBER = "U0MEMBER1"
+
+
+def texts(payload: Any) -> str:
+    """Every piece of text a person would read in a message or view."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                found.append(value) if key == "text" and isinstance(value, str) else walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(payload)
+    return "\n".join(found)
 
 
 @pytest.fixture

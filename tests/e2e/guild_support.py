@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -16,26 +15,10 @@ from storage import guilds as repo
 from storage.db import Database
 from storage.guilds import Membership
 from storage.models import ActivityEvent, Member
-from tests.e2e.conftest import ADMIN, MEMBER
+from tests.e2e.conftest import ADMIN, MEMBER, texts  # noqa: F401 - re-exported for the guild tests
 
 LEAD = "U0LEAD001"
 OTHER = "U0OTHER01"
-
-
-def texts(payload: Any) -> str:
-    """Every piece of text a person would read in a message or view."""
-    found: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                found.append(value) if key == "text" and isinstance(value, str) else walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(payload)
-    return "\n".join(found)
 
 
 def command(signed: SlackRequestBuilder, slack: SlackStandIn, text_: str, *, user: str = MEMBER) -> dict:

@@ -25,7 +25,6 @@ from tests.e2e.approval_helpers import (
     answers,
     CountingExecutor,
     audit_kinds,
-    latest_request_id,
     model_deploy,
     texts,
     updates_of,

@@ -82,7 +82,7 @@ def test_an_approved_deployment_moves_the_alias_and_everyone_hears(
 def test_rollback_without_a_recorded_previous_version_says_why(signed, slack, mlflow_client, model_name) -> None:  # noqa: ANN001
     seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}], aliases={"production": 1})
     reply = _reply(signed, slack, f"rollback {model_name}")
-    assert reply["text"].startswith(f"I have no record of what `production` pointed to before version 1")
+    assert reply["text"].startswith("I have no record of what `production` pointed to before version 1")
     assert _reply(signed, slack, f"rollback {model_name} canary")["text"] == f"`{model_name}` has no alias `canary`."
 
 

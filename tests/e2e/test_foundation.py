@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -14,23 +13,7 @@ from bot.commands import COMMANDS
 from bot.server import RunningServer
 from bot.testing import SlackRequestBuilder, SlackStandIn
 from storage.db import Database
-from tests.e2e.conftest import ADMIN, MEMBER
-
-
-def _texts(payload: dict) -> str:
-    """Every piece of text a person would read in a message or view."""
-    found: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                found.append(value) if key == "text" and isinstance(value, str) else walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(payload)
-    return "\n".join(found)
+from tests.e2e.conftest import ADMIN, MEMBER, texts
 
 
 def test_factory_help_answers_ephemerally_with_every_command(signed: SlackRequestBuilder) -> None:
@@ -40,13 +23,13 @@ def test_factory_help_answers_ephemerally_with_every_command(signed: SlackReques
     assert body["response_type"] == "ephemeral"
     for name in COMMANDS:
         if name != "/factory":
-            assert f"{name} help" in _texts(body)
-    assert "admin" not in _texts(body)
+            assert f"{name} help" in texts(body)
+    assert "admin" not in texts(body)
 
 
 def test_factory_help_tells_an_admin_so(signed: SlackRequestBuilder) -> None:
     body = signed.slash_command("/factory", "", user_id=ADMIN).json()
-    assert "You are a factorybot admin" in _texts(body)
+    assert "You are a factorybot admin" in texts(body)
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c != "/factory"])
@@ -54,7 +37,7 @@ def test_every_command_answers_help_with_its_planned_usage(signed: SlackRequestB
     body = signed.slash_command(command, "help", user_id=MEMBER).json()
     assert body["response_type"] == "ephemeral"
     for sub in COMMANDS[command].subcommands:
-        assert f"{command} {sub.usage}" in _texts(body)
+        assert f"{command} {sub.usage}" in texts(body)
 
 
 def test_a_planned_subcommand_says_it_is_not_available_yet(signed: SlackRequestBuilder) -> None:
@@ -73,7 +56,7 @@ def test_bad_arguments_get_an_ephemeral_error_with_usage(signed: SlackRequestBui
     body = resp.json()
     assert body["response_type"] == "ephemeral"
     assert body["text"] == problem
-    assert "/model deploy <name> <version> [to <alias>]" in _texts(body)
+    assert "/model deploy <name> <version> [to <alias>]" in texts(body)
 
 
 def test_a_bug_gets_a_civil_answer_not_a_500(
@@ -126,7 +109,7 @@ def test_app_home_is_published_when_opened(signed: SlackRequestBuilder, slack: S
     assert call.params["user_id"] == ADMIN
     view = call.params["view"]
     assert view["type"] == "home"
-    assert "You are a factorybot admin" in _texts(view)
+    assert "You are a factorybot admin" in texts(view)
 
 
 def test_messages_tab_opening_publishes_nothing(signed: SlackRequestBuilder, slack: SlackStandIn) -> None:

@@ -11,8 +11,7 @@ import requests
 from bot.settings import Settings, load_settings
 from bot.testing import SlackRequestBuilder, SlackStandIn
 from bot.webhooks import sign
-from tests.e2e.conftest import ADMIN, BOT_TOKEN, MEMBER, SIGNING_SECRET
-from tests.e2e.test_foundation import _texts
+from tests.e2e.conftest import ADMIN, BOT_TOKEN, MEMBER, SIGNING_SECRET, texts
 from tests.mlflow_server import WEBHOOK_CACHE_TTL_S, seed_model
 
 WEBHOOK_SECRET = "webhook-secret-0123456789abcdef"
@@ -41,12 +40,12 @@ def _reply(signed: SlackRequestBuilder, slack: SlackStandIn, text: str, *, user:
 
 def test_status_shows_aliases_versions_metrics_and_tags(signed, slack, mlflow_client, model_name) -> None:  # noqa: ANN001
     seed_model(mlflow_client, model_name, versions=[{"auc": 0.81}, {"auc": 0.93, "f1": 0.71}], aliases={"production": 2})
-    text = _texts(_reply(signed, slack, f"status {model_name}"))
-    assert f"`production` → v2" in text
+    text = texts(_reply(signed, slack, f"status {model_name}"))
+    assert "`production` → v2" in text
     assert "*Version 2* (READY" in text and "auc 0.93" in text and "f1 0.71" in text
     assert "framework=sklearn" in text
     assert "v1" in text  # the latest versions line
-    older = _texts(_reply(signed, slack, f"status {model_name} 1"))
+    older = texts(_reply(signed, slack, f"status {model_name} 1"))
     assert "*Version 1*" in older and "auc 0.81" in older
 
 
@@ -54,12 +53,12 @@ def test_list_filters_and_pages_with_a_button(signed, slack, mlflow_client, mode
     for i in range(17):
         seed_model(mlflow_client, f"{model_name}-{i:02d}", versions=[{"auc": 0.5}])
     first = _reply(signed, slack, f"list {model_name}")
-    assert f"{model_name}-00" in _texts(first) and f"{model_name}-15" not in _texts(first)
+    assert f"{model_name}-00" in texts(first) and f"{model_name}-15" not in texts(first)
     (button,) = [e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"]]
     signed.block_actions(action_id=button["action_id"], value=button["value"], user_id=MEMBER, channel_id="C0MODELS")
     second = slack.wait_for("response_url", count=2, timeout=20)[1].params
     assert second["replace_original"] is True
-    assert f"{model_name}-16" in _texts(second) and f"{model_name}-00" not in _texts(second)
+    assert f"{model_name}-16" in texts(second) and f"{model_name}-00" not in texts(second)
 
 
 def test_unknown_model_gets_the_closest_names(signed, slack, mlflow_client, model_name) -> None:  # noqa: ANN001
@@ -107,7 +106,7 @@ def test_watch_then_webhooks_from_the_real_server_post_to_the_channel(
         texts = sorted(p.params["text"] for p in posts)
         assert all(p.params["channel"] == "C0WATCH" for p in posts)
         assert any(f"New version 2 of `{model_name}`" in t for t in texts)
-        assert any(f"alias `staging` now points to version 2" in t for t in texts)
+        assert any("alias `staging` now points to version 2" in t for t in texts)
     finally:
         mlflow_client.delete_webhook(hook.webhook_id)
     assert "no longer watches" in _reply(signed, slack, f"unwatch {model_name}", channel="C0WATCH")["text"]
