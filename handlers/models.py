@@ -12,12 +12,15 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot import model_registry
+from bot import approvals, model_registry
 from bot.mlflow_gateway import MlflowError
 from bot.model_registry import ModelCommandError
+from bot.policy import MODEL_ROLLBACK
 from bot.services import Services
 from bot.views import error_message
+from bot.views import approvals as approval_views
 from bot.views import models as views
+from handlers.approvals import route_in_background
 from handlers.commands import CommandContext, Reply, SubHandler, after_ack
 
 
@@ -79,11 +82,6 @@ def unwatch(ctx: CommandContext) -> Reply:
 def rollback(ctx: CommandContext) -> Reply:
     """File a rollback request: the alias goes back to the version it replaced (the policy may
     approve it at once)."""
-    from bot import approvals
-    from bot.policy import MODEL_ROLLBACK
-    from bot.views import approvals as approval_views
-    from handlers.approvals import route_in_background
-
     name, *alias = _one_name(ctx, extra=1)
     alias_name = model_registry.check_alias(alias[0]) if alias else "production"
     model, _current, target = model_registry.rollback_target(ctx.services.mlflow, ctx.services.db, name, alias_name)
