@@ -69,3 +69,29 @@ def test_mlflow_down_is_reported_quickly_as_unavailable() -> None:
     with pytest.raises(MlflowUnavailable, match="MLflow did not answer"):
         gateway.model("anything")
     assert time.monotonic() - started < 8
+
+
+def test_mlflow_answering_5xx_is_unavailable_not_a_crash() -> None:
+    """A proxy in front of MLflow answering 503 (as during a restart) is 'try later', like down."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    class Unavailable(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            self.send_response(503)
+            self.end_headers()
+            self.wfile.write(b"upstream restarting")
+
+        do_POST = do_GET  # noqa: N815
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        gateway = MlflowGateway(f"http://127.0.0.1:{server.server_address[1]}")
+        with pytest.raises(MlflowUnavailable, match="MLflow did not answer"):
+            gateway.model("churn")
+    finally:
+        server.shutdown()
