@@ -32,3 +32,15 @@ def test_help_imports_no_heavy_module_and_the_app_imports_neither_mlflow_nor_ope
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\n")[-2] == "[] [] 24"
+
+
+def test_only_the_gateway_imports_mlflow() -> None:
+    import re
+
+    importers = {
+        path.relative_to(ROOT).as_posix()
+        for folder in ("bot", "handlers", "storage", "jobs")
+        for path in (ROOT / folder).rglob("*.py")
+        if re.search(r"^\s*(from|import) mlflow\b", path.read_text(), re.MULTILINE)
+    }
+    assert importers == {"bot/mlflow_gateway.py"}
