@@ -8,7 +8,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import approvals, commands, errors, events, guilds, models
+from handlers import approvals, commands, errors, events, guilds, mentoring, models
 
 
 def register_all(app: App, services: Services) -> None:
@@ -18,3 +18,4 @@ def register_all(app: App, services: Services) -> None:
     models.register(app, services)
     guilds.register(app, services)
     approvals.register(app, services)
+    mentoring.register(app, services)

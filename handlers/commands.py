@@ -138,6 +138,6 @@ HELP_ROUTES: dict[tuple[str, str], SubHandler] = {(name, "help"): _help for name
 def routes() -> dict[tuple[str, str], SubHandler]:
     """Every routed subcommand: help here, the rest from each capability's handler module
     (imported here, not at the top: those modules import this one)."""
-    from handlers import approvals, guilds, models
+    from handlers import approvals, guilds, mentoring, models
 
-    return {**HELP_ROUTES, **guilds.ROUTES, **models.ROUTES, **approvals.ROUTES}
+    return {**HELP_ROUTES, **guilds.ROUTES, **models.ROUTES, **approvals.ROUTES, **mentoring.ROUTES}

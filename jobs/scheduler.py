@@ -104,6 +104,20 @@ JOBS: tuple[JobSpec, ...] = (
         trigger_args={"minutes": 1},
         description="Retry model deployments MLflow could not take, with backoff",
     ),
+    JobSpec(
+        id="mentoring.rounds",
+        func="jobs.mentoring:run_rounds",
+        trigger="cron",
+        trigger_args={"day_of_week": "mon", "hour": 10, "minute": 0},
+        description="Mentoring rounds for every program due (cadence 14 days): match, introduce, tell the unmatched",
+    ),
+    JobSpec(
+        id="mentoring.checkins",
+        func="jobs.mentoring:run_checkins",
+        trigger="cron",
+        trigger_args={"minute": 15},
+        description="Mentoring check-ins (\"Did you meet?\") when due; inactivity after 3 ignored introductions",
+    ),
 )
 
 
