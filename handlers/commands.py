@@ -62,6 +62,20 @@ def after_ack(handler: SubHandler) -> SubHandler:
     return handler
 
 
+def guarded(handler: SubHandler, *errors: type[Exception], slow: bool = False) -> SubHandler:
+    """A capability's domain errors (their message is meant for the person) become a specific
+    ephemeral error; ``slow`` handlers answer after the ack."""
+
+    def run(ctx: CommandContext) -> Reply | None:
+        try:
+            return handler(ctx)
+        except errors as exc:
+            return views.error_message(str(exc))
+
+    run.__name__ = handler.__name__
+    return after_ack(run) if slow else run
+
+
 class _Replier:
     """Answers once through the ack while it is still open, through ``respond`` after."""
 

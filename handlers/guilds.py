@@ -23,7 +23,7 @@ from bot.guilds import ChannelInvite, GuildError, GuildQuery, GuildService
 from bot.members import MemberService, ProfileError
 from bot.services import Services
 from bot.views import guilds as guild_views
-from handlers.commands import CommandContext, Reply, SubHandler, after_ack
+from handlers.commands import CommandContext, Reply, SubHandler, guarded
 from handlers.guild_channels import SlackChannels, SlackDirectory, channel_id_of, user_id_of
 from handlers.home import HOME_SECTIONS, publish_home
 
@@ -44,16 +44,7 @@ def _remember(services: Services, client: WebClient, *user_ids: str) -> None:
 
 
 def _guarded(handler: SubHandler, *, slow: bool = False) -> SubHandler:
-    """Bad input becomes a specific ephemeral error; ``slow`` routes answer after the ack."""
-
-    def run(ctx: CommandContext) -> Reply | None:
-        try:
-            return handler(ctx)
-        except GuildError as exc:
-            return views.error_message(str(exc))
-
-    run.__name__ = handler.__name__
-    return after_ack(run) if slow else run
+    return guarded(handler, GuildError, slow=slow)
 
 
 def _unescape(text: str) -> str:

@@ -21,7 +21,7 @@ from bot.mentoring import MentoringError, MentoringService
 from bot.mentoring_rounds import DeliveryReport, RoundService
 from bot.services import Services
 from bot.views import mentoring as mentoring_views
-from handlers.commands import CommandContext, Reply, SubHandler, after_ack
+from handlers.commands import CommandContext, Reply, SubHandler, guarded
 from handlers.guild_channels import SlackDirectory, user_id_of
 from handlers.mentoring_delivery import SlackMentoringDelivery
 from storage.models import utcnow
@@ -38,14 +38,7 @@ def _rounds(services: Services) -> RoundService:
 
 
 def _guarded(handler: SubHandler, *, slow: bool = False) -> SubHandler:
-    def run(ctx: CommandContext) -> Reply | None:
-        try:
-            return handler(ctx)
-        except MentoringError as exc:
-            return views.error_message(str(exc))
-
-    run.__name__ = handler.__name__
-    return after_ack(run) if slow else run
+    return guarded(handler, MentoringError, slow=slow)
 
 
 def _remember(ctx: CommandContext) -> None:
