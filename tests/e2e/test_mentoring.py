@@ -7,10 +7,9 @@ only the scheduler runs in frozen time, as in ``tests/integration/test_scheduler
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from freezegun import freeze_time
@@ -23,10 +22,10 @@ from storage import mentoring as repo
 from storage.db import Database
 from storage.models import ActivityEvent, JobRun
 from storage.repositories import job_runs
+from tests.polling import wait_for
 from tests.e2e.conftest import ADMIN, MEMBER, texts
 
 MENTEE2 = "U0MENTEE2"
-T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -34,16 +33,6 @@ def _no_job_context() -> Iterator[None]:
     jobs.set_context(None)
     yield
     jobs.set_context(None)
-
-
-def wait_for(condition: Callable[[], T], *, seconds: float = 15.0) -> T:
-    """Poll counting real sleeps: under freezegun the test thread's monotonic clock stands still."""
-    for _ in range(int(seconds / 0.05)):
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"still false after {seconds} s")
 
 
 def mentor(signed: SlackRequestBuilder, slack: SlackStandIn, text: str, *, user: str = MEMBER) -> dict[str, Any]:
@@ -72,7 +61,7 @@ def run_job(settings: Settings, database: Database, job_id: str, *, boot: dateti
                     run = job_runs(uow.session).get(job_id)
                 return run if run and run.last_run_at >= fire.replace(second=0) else None
 
-            run = wait_for(done)
+            run = wait_for(done, seconds=15.0)
         finally:
             scheduler.shutdown()
     return run

@@ -23,11 +23,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -48,11 +46,11 @@ from jobs.scheduler import (
 from storage.db import Database
 from storage.models import JobRun, ProcessedEvent
 from storage.repositories import job_runs
+from tests.polling import wait_for
 
 PARIS = ZoneInfo("Europe/Paris")
 FORGET = "maintenance.forget_old_events"
 ROOT = Path(__file__).resolve().parents[2]
-T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -66,16 +64,6 @@ def _no_job_context() -> Iterator[None]:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return load_settings(FACTORY_TIMEZONE="Europe/Paris", DATABASE_URL=database_url)
-
-
-def wait_for(condition: Callable[[], T], *, seconds: float = 10.0) -> T:
-    """Poll ``condition`` until truthy, counting real sleeps (monotonic may be frozen)."""
-    for _ in range(int(seconds / 0.05)):
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"still false after {seconds} s: {condition}")
 
 
 def last_run(db: Database, job_id: str) -> JobRun | None:
