@@ -87,7 +87,8 @@ def answer(line: str, builder: Any, slack: Any) -> str:
         return ""
     if line == "calls":
         return "\n".join(f"{c.method} ok={c.ok}" for c in slack.calls()) or "(no Web API calls yet)"
-    before = len(slack.calls())
+    before = len(slack.calls())  # everything the bot asks of Slack from here on is shown
+    replies = len(slack.calls("response_url"))
     if line == "home":
         builder.event({"type": "app_home_opened", "user": SANDBOX_USER, "tab": "home", "channel": "D0SANDBOX"})
         reply = ""
@@ -96,11 +97,17 @@ def answer(line: str, builder: Any, slack: Any) -> str:
         resp = builder.slash_command(command, text, user_id=SANDBOX_USER, channel_id="C0SANDBOX")
         if resp.status_code != 200:
             return f"(HTTP {resp.status_code}) {resp.text}"
-        reply = render_text(resp.json()) if resp.content else ""
+        if resp.content:
+            reply = render_text(resp.json())
+        else:  # acknowledged at once, answered after slow work (MLflow…) through response_url
+            try:
+                reply = render_text(slack.wait_for("response_url", count=replies + 1, timeout=60)[replies].params)
+            except AssertionError:
+                reply = "(no answer within 60 s)"
     else:
         return f"Not a slash command: {shlex.quote(line)}. Try /factory help, home, calls or quit."
     time.sleep(0.3)  # let listeners that run after the ack make their Web API calls
-    calls = slack.calls()[before:]
+    calls = [c for c in slack.calls()[before:] if c.method != "response_url"]
     shown = [reply] + [f"[{c.method}]\n{render_text(c.params)}" for c in calls]
     return "\n".join(s for s in shown if s)
 

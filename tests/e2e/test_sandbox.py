@@ -55,3 +55,9 @@ def test_sandbox_command_serves_without_any_slack_variable(tmp_path: Path) -> No
         out, _ = proc.communicate(timeout=10)
     assert "factorybot sandbox" in out
     assert (tmp_path / "factorybot.db").exists()
+
+
+def test_answers_sent_after_the_ack_are_waited_for(signed: SlackRequestBuilder, slack: SlackStandIn) -> None:
+    shown = answer("/mentor offer python", signed, slack)  # offer answers after the ack (it asks users.info)
+    assert "python" in shown and "[users.info]" in shown
+    assert "[response_url]" not in shown
