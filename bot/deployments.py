@@ -141,8 +141,9 @@ class DeploymentService:
         with self.db.unit_of_work() as uow:
             dep = uow.session.get(Deployment, deployment_id)
             try:
-                self.gateway.version(dep.model, dep.version, with_metrics=False)
-                current = self.gateway.alias_version(dep.model, dep.alias)
+                aliases = self.gateway.model(dep.model).aliases  # the re-read right before the move
+                self.gateway.version(dep.model, dep.version, with_metrics=False, aliases=aliases)
+                current = aliases.get(dep.alias)
                 if current == dep.version:
                     return self._finish(uow, dep, "already", f"`{dep.alias}` already pointed at version {dep.version}.")
                 if dep.previous_version is None:

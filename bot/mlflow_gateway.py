@@ -136,8 +136,9 @@ class MlflowGateway:
         except NotFound:
             raise NotFound(f"No model called `{name}`.", suggestions=self.closest_names(name)) from None
 
-    def versions(self, name: str, *, limit: int = 5) -> list[VersionInfo]:
-        """The latest ``limit`` versions, newest first, each with its aliases."""
+    def versions(self, name: str, *, limit: int = 5, aliases: dict[str, str] | None = None) -> list[VersionInfo]:
+        """The latest ``limit`` versions, newest first, each with its aliases (``aliases``: the
+        registered model's, when the caller has just read them)."""
         client = self._mlflow()
         found = self._call(
             f"versions of `{name}`",
@@ -147,12 +148,14 @@ class MlflowGateway:
             order_by=["version_number DESC"],
         )
         # search_model_versions leaves aliases empty: read them from the registered model.
-        aliases = self.model(name).aliases
+        aliases = self.model(name).aliases if aliases is None else aliases
         return [_version(v, aliases) for v in found]
 
-    def version(self, name: str, version: str, *, with_metrics: bool = True) -> VersionInfo:
+    def version(
+        self, name: str, version: str, *, with_metrics: bool = True, aliases: dict[str, str] | None = None
+    ) -> VersionInfo:
         client = self._mlflow()
-        aliases = self.model(name).aliases
+        aliases = self.model(name).aliases if aliases is None else aliases
         try:
             found = self._call(f"version {version} of `{name}`", client.get_model_version, name, str(version))
         except NotFound:
@@ -160,10 +163,6 @@ class MlflowGateway:
             raise NotFound(f"`{name}` has no version {version}.", suggestions=known) from None
         info = _version(found, aliases)
         return self._with_metrics(info) if with_metrics else info
-
-    def alias_version(self, name: str, alias: str) -> str | None:
-        """The version ``alias`` points to now, or None (read fresh: MLflow has no compare-and-set)."""
-        return self.model(name).aliases.get(alias)
 
     def closest_names(self, name: str, *, limit: int = 3) -> list[str]:
         try:

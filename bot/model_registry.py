@@ -63,11 +63,11 @@ def list_models(gateway: MlflowGateway, *, name_filter: str = "", page_token: st
 
 def status(gateway: MlflowGateway, db: Database, name: str, version: str | None = None) -> StatusReport:
     model = gateway.model(name)
-    versions = gateway.versions(model.name, limit=5)
+    versions = gateway.versions(model.name, limit=5, aliases=model.aliases)
     wanted = version or model.latest_version
     if wanted is None:
         raise ModelCommandError(f"`{model.name}` has no versions yet.")
-    selected = gateway.version(model.name, wanted)
+    selected = gateway.version(model.name, wanted, aliases=model.aliases)
     with db.unit_of_work() as uow:
         last = last_done(uow.session, model.name)
         record = _record(last) if last else None

@@ -26,8 +26,8 @@ def test_status_reads_aliases_versions_and_run_metrics(mlflow_client, gateway: M
     v2 = gateway.version(model_name, "2")
     assert v2.metrics == {"auc": 0.86, "f1": 0.7}
     assert v2.status == "READY" and v2.tags == {"framework": "sklearn"}
-    assert gateway.alias_version(model_name, "production") == "2"
-    assert gateway.alias_version(model_name, "canary") is None
+    assert gateway.model(model_name).aliases.get("production") == "2"
+    assert gateway.model(model_name).aliases.get("canary") is None
 
 
 def test_list_filters_by_name_and_pages(mlflow_client, gateway: MlflowGateway, model_name: str) -> None:
