@@ -107,11 +107,16 @@ def served(tmp_path: Path) -> Iterator[tuple[str, SlackStandIn]]:
             _wait_healthy(url, proc)
             yield url, slack
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM, as a process manager would; kill only if it does not stop within 10 s."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen) -> None:

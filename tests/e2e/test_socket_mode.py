@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 from pathlib import Path
 
 from bot.testing import SlackStandIn
 from bot.testing.socket_mode import SocketModeStandIn
 from tests.e2e.conftest import BOT_TOKEN, MEMBER
-from tests.e2e.test_cli import FACTORYBOT, _env
+from tests.e2e.test_cli import FACTORYBOT, _env, stop
 
 
 def test_run_connects_in_socket_mode_and_answers_commands_and_events(tmp_path: Path) -> None:
@@ -39,8 +38,4 @@ def test_run_connects_in_socket_mode_and_answers_commands_and_events(tmp_path: P
             (published,) = slack.wait_for("views.publish", timeout=10)
             assert published.params["user_id"] == MEMBER
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
