@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
-from bot.testing import SlackRequestBuilder, SlackStandIn  # noqa: E402
+from bot.sandbox import SlackRequestBuilder, SlackStandIn  # noqa: E402
 
 SECRET = "benchmark-signing-secret-0123456789"
 TOKEN = "xoxb-benchmark-0000"
@@ -40,7 +40,7 @@ BARE_APP = """
 import sys
 from slack_bolt import App
 from slack_sdk import WebClient
-from bot.server import serve_forever
+from bot.runtime.server import serve_forever
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 app = App(signing_secret=sys.argv[1], client=WebClient(token=sys.argv[2], base_url=sys.argv[3]),
@@ -109,7 +109,7 @@ def main() -> None:
         bot_port, bare_port = free_port(), free_port()
         bot_env = {**env, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.api_url}
         procs = [
-            start([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(bot_port),
+            start([sys.executable, "-m", "bot.runtime.cli", "serve", "--host", "127.0.0.1", "--port", str(bot_port),
                    "--threads", str(THREADS)], bot_env, work, f"http://127.0.0.1:{bot_port}/slack/events"),
             start([sys.executable, "-c", BARE_APP, SECRET, TOKEN, slack.api_url, str(bare_port), str(THREADS)],
                   env, work, f"http://127.0.0.1:{bare_port}/slack/events"),

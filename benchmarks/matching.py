@@ -1,4 +1,4 @@
-"""Speed and quality of mentoring matches (``bot.matching``) on generated instances.
+"""Speed and quality of mentoring matches (``bot.mentoring.matching.match``) on generated instances.
 
 Instances come from a fixed seed: 200 skills with a Zipf-like popularity (the k-th most
 popular is wanted 1/k as often), 12 time zones (one of them +05:30) with three working
@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from scipy.optimize import linear_sum_assignment  # noqa: E402
 
-from bot.matching import (  # noqa: E402
+from bot.mentoring.matching.match import (  # noqa: E402
     FULL_FIT,
     MatchingRules,
     MatchResult,
@@ -50,7 +50,7 @@ from bot.matching import (  # noqa: E402
     match_mentors,
     match_peers,
 )
-from bot.matching_fit import common_minutes, utc_spans, workday_length  # noqa: E402
+from bot.mentoring.matching.fit import common_minutes, utc_spans, workday_length  # noqa: E402
 
 SKILLS = [f"skill-{i:03d}" for i in range(200)]
 POPULARITY = [1 / (i + 1) for i in range(len(SKILLS))]

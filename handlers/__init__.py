@@ -1,6 +1,6 @@
 """Slack entry points, one module per Slack surface, each with an explicit ``register(app, services)``.
 
-Handlers parse a payload, call a service, render with :mod:`bot.views`, and nothing else.
+Handlers parse a payload, call a service, render with :mod:`handlers.blocks`, and nothing else.
 """
 
 from __future__ import annotations

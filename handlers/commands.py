@@ -1,6 +1,6 @@
 """Slash commands: ``/factory``, ``/guild``, ``/mentor``, ``/showtell``, ``/approval``, ``/model``.
 
-One listener per command parses the text (:mod:`bot.commands`) and dispatches to the
+One listener per command parses the text (:mod:`handlers.command_specs`) and dispatches to the
 subcommand's handler in ``ROUTES``.  A handler returns the ephemeral reply, which goes
 back in the acknowledgement itself (no extra Web API call, inside Slack's 3 seconds),
 or ``None`` when it answered otherwise (a modal, a ``respond`` after slow work).
@@ -18,8 +18,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import views
-from bot.commands import COMMANDS, CommandSpec, ParsedCommand, UsageError, parse_command
+from handlers import blocks as views
+from handlers.command_specs import COMMANDS, CommandSpec, ParsedCommand, UsageError, parse_command
 from bot.services import Services
 
 log = logging.getLogger(__name__)

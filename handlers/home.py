@@ -7,7 +7,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 
-from bot import views
+from handlers import blocks as views
 from bot.services import Services
 
 # Each capability contributes its part of the Home tab, in this order.

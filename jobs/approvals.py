@@ -1,6 +1,6 @@
 """The approvals SLA job: reminders, escalations, expiries, retried deliveries (every 5 minutes).
 
-A thin entry into :func:`bot.approval_routing.sla_tick`, which claims each step in the SLA
+A thin entry into :func:`bot.approvals.routing.sla_tick`, which claims each step in the SLA
 ledger before sending it: a run that overlaps or repeats another sends nothing twice.
 The bot modules are imported inside the functions: the scheduler imports this module
 while installing its jobs at start-up, and that must stay quick.
@@ -15,7 +15,7 @@ from jobs import JobContext, current_context
 from storage.models import utcnow
 
 if TYPE_CHECKING:
-    from bot.approval_routing import SlaReport
+    from bot.approvals.routing import SlaReport
     from bot.services import Services
 
 
@@ -26,12 +26,12 @@ def run_sla() -> str:
 
 def run_sla_with(context: JobContext, *, now: datetime, services: Services | None = None) -> SlaReport:
     """One tick; the notifier is the context's, or a Slack client built from the settings."""
-    from bot.approval_delivery import notifier_from_settings
-    from bot.approval_routing import sla_tick
+    from handlers.approvals.notifier import notifier_from_settings
+    from bot.approvals.routing import sla_tick
     from bot.services import Services
 
     if services is None:
-        from bot.app import build_web_client, wire_deployments
+        from bot.runtime.bootstrap import build_web_client, wire_deployments
 
         services = wire_deployments(Services(settings=context.settings, db=context.db),
                                     build_web_client(context.settings))

@@ -9,10 +9,10 @@ from jobs import current_context
 
 
 def retry_deployments() -> str:
-    from bot.app import build_web_client
-    from bot.deployments import DeploymentService
-    from bot.mlflow_gateway import MlflowGateway
-    from handlers.deploy_reporter import SlackDeploymentReporter
+    from bot.runtime.bootstrap import build_web_client
+    from bot.models.deployments import DeploymentService
+    from bot.models.gateway import MlflowGateway
+    from handlers.models.reporter import SlackDeploymentReporter
 
     context = current_context()
     service = DeploymentService(context.db, MlflowGateway(context.settings.effective_mlflow_uri))

@@ -1,7 +1,7 @@
 """Mentoring jobs: the weekly round (Monday 10:00; each program's own cadence decides whether it is
 due) and the daily check-ins with the ignored-introduction rule.
 
-Thin entries into :class:`bot.mentoring_rounds.RoundService`; the round is keyed by
+Thin entries into :class:`bot.mentoring.rounds.RoundService`; the round is keyed by
 (program, date) and each message claimed before it is sent, so a job that runs twice
 sends nothing twice.  Bot modules are imported inside the functions to keep the
 scheduler's start-up quick.
@@ -26,17 +26,17 @@ def run_checkins() -> str:
 
 
 def _service_and_delivery(context: JobContext) -> tuple[Any, Any]:
-    from bot.mentoring_rounds import RoundService
-    from handlers.mentoring_delivery import SlackMentoringDelivery
+    from bot.mentoring.rounds import RoundService
+    from handlers.mentoring.delivery import SlackMentoringDelivery
 
-    from bot.app import build_web_client
+    from bot.runtime.bootstrap import build_web_client
 
     delivery = SlackMentoringDelivery(build_web_client(context.settings), zone=context.settings.zone)
     return RoundService(context.db, zone=context.settings.zone), delivery
 
 
 def run_rounds_with(context: JobContext) -> str:
-    from bot.mentoring_rounds import DeliveryReport
+    from bot.mentoring.rounds import DeliveryReport
 
     service, delivery = _service_and_delivery(context)
     now, report = utcnow(), DeliveryReport()
@@ -50,7 +50,7 @@ def run_rounds_with(context: JobContext) -> str:
 
 
 def run_checkins_with(context: JobContext) -> str:
-    from bot.mentoring_rounds import DeliveryReport
+    from bot.mentoring.rounds import DeliveryReport
 
     service, delivery = _service_and_delivery(context)
     now, report = utcnow(), DeliveryReport()

@@ -49,7 +49,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect, select
 
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 from jobs import JobContext, set_context
 from storage.db import Database
 from storage.models import utcnow

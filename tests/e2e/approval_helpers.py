@@ -6,9 +6,9 @@ import threading
 import time
 from typing import Any
 
-from bot.approvals import RequestView
-from bot.execution import ExecutionResult
-from bot.testing import SlackStandIn
+from bot.approvals.service import RequestView
+from bot.approvals.ports import ExecutionResult
+from bot.sandbox import SlackStandIn
 from storage import approvals as store
 from storage.db import Database
 from tests.e2e.conftest import texts  # noqa: F401 - re-exported for the approvals tests

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_wsgi
-from bot.server import FactoryWSGI, RunningServer, start_in_thread
-from bot.settings import Settings, load_settings
-from bot.testing import SlackRequestBuilder, SlackStandIn
+from bot.runtime.bootstrap import build_wsgi
+from bot.runtime.server import FactoryWSGI, RunningServer, start_in_thread
+from bot.runtime.settings import Settings, load_settings
+from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from storage.db import Database
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
@@ -67,10 +67,10 @@ def bot_server(bot_settings: Settings, database: Database) -> Iterator[RunningSe
 
 def drain(wsgi: FactoryWSGI) -> None:
     """Let work that runs after the ack finish before the next test empties the database."""
-    import handlers.approvals
+    import handlers.approvals.listeners
 
     wsgi.app.listener_runner.listener_executor.shutdown(wait=True)
-    handlers.approvals.wait_for_background()
+    handlers.approvals.listeners.wait_for_background()
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select, text
 
-from bot.testing import SlackRequestBuilder, SlackStandIn
-from bot.testing.slack_standin import BOT_USER_ID
+from bot.sandbox import SlackRequestBuilder, SlackStandIn
+from bot.sandbox.slack_standin import BOT_USER_ID
 from storage import guilds as repo
 from storage.db import Database
 from storage.guilds import Membership

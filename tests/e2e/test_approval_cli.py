@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import approvals
+from bot.approvals import service as approvals
 from bot.services import Services
-from bot.settings import load_settings
+from bot.runtime.settings import load_settings
 from storage.db import Database
 from tests.e2e.conftest import ADMIN, BOT_TOKEN, MEMBER, SIGNING_SECRET
 from tests.e2e.test_cli import _run
@@ -31,7 +31,7 @@ tiers:
 
 
 def test_policy_check_explains_a_valid_policy(tmp_path: Path) -> None:
-    default = Path(__file__).resolve().parents[2] / "bot" / "default_policy.yml"
+    default = Path(__file__).resolve().parents[2] / "bot" / "approvals" / "default_policy.yml"
     proc = _run("policy", "check", str(default), env={"FACTORY_ADMINS": ADMIN}, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout

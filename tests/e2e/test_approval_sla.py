@@ -7,14 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-import handlers.approvals as approval_handlers
+import handlers.approvals.listeners as approval_handlers
 import jobs
-from bot.app import build_wsgi
-from bot.approval_reports import approval_figures
-from bot.server import RunningServer, start_in_thread
+from bot.runtime.bootstrap import build_wsgi
+from bot.approvals.reports import approval_figures
+from bot.runtime.server import RunningServer, start_in_thread
 from bot.services import Services
-from bot.settings import Settings
-from bot.testing import SlackRequestBuilder, SlackStandIn
+from bot.runtime.settings import Settings
+from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from jobs import JobContext
 from jobs.approvals import run_sla, run_sla_with
 from storage import approvals as store

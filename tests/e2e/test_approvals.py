@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 import requests
 
-import handlers.approvals as approval_handlers
-from bot.app import build_wsgi
-from bot.policy import parse_policy
-from bot.server import RunningServer, start_in_thread
+import handlers.approvals.listeners as approval_handlers
+from bot.runtime.bootstrap import build_wsgi
+from bot.approvals.policy import parse_policy
+from bot.runtime.server import RunningServer, start_in_thread
 from bot.services import Services
-from bot.settings import Settings
-from bot.testing import SlackRequestBuilder, SlackStandIn
+from bot.runtime.settings import Settings
+from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from storage.approvals import list_requests
 from storage.db import Database
 from tests.e2e.approval_helpers import (

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.testing import SlackRequestBuilder, SlackStandIn
+from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from storage.migrate import head_revision
 from tests.e2e.conftest import BOT_TOKEN, MEMBER, SIGNING_SECRET
 
-FACTORYBOT = [sys.executable, "-m", "bot.cli"]
+FACTORYBOT = [sys.executable, "-m", "bot.runtime.cli"]
 
 
 def _run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from bot.settings import Settings, load_settings
-from bot.testing import SlackRequestBuilder, SlackStandIn
+from bot.runtime.settings import Settings, load_settings
+from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from storage.db import Database
 from storage.deployments import Deployment
 from storage.models import utcnow
@@ -107,7 +107,7 @@ def test_an_unknown_model_or_version_is_refused_before_anyone_is_asked(
 
 
 def test_rollbacks_cannot_be_filed_through_the_form(signed, slack, database) -> None:  # noqa: ANN001
-    from bot import approvals
+    from bot.approvals import service as approvals
     from bot.services import Services
 
     services = Services(settings=load_settings(DATABASE_URL=database.url), db=database)

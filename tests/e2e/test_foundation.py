@@ -9,9 +9,9 @@ import requests
 from sqlalchemy import text
 
 import handlers.commands
-from bot.commands import COMMANDS
-from bot.server import RunningServer
-from bot.testing import SlackRequestBuilder, SlackStandIn
+from handlers.command_specs import COMMANDS
+from bot.runtime.server import RunningServer
+from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from storage.db import Database
 from tests.e2e.conftest import ADMIN, MEMBER, texts
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.testing import SlackRequestBuilder, SlackStandIn
-from bot.testing.slack_standin import BOT_USER_ID
+from bot.sandbox import SlackRequestBuilder, SlackStandIn
+from bot.sandbox.slack_standin import BOT_USER_ID
 from storage.db import Database
 from tests.e2e.conftest import ADMIN, MEMBER
 from tests.e2e.guild_support import (  # noqa: F401 - ``guild`` is a fixture

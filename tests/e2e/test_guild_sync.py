@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import text, update
 
-from bot.testing import SlackRequestBuilder, SlackStandIn
-from bot.testing.slack_standin import BOT_USER_ID
+from bot.sandbox import SlackRequestBuilder, SlackStandIn
+from bot.sandbox.slack_standin import BOT_USER_ID
 from storage.db import Database
 from storage.models import Member
 from tests.e2e.conftest import MEMBER

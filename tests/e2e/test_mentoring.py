@@ -15,8 +15,8 @@ import pytest
 from freezegun import freeze_time
 
 import jobs
-from bot.settings import Settings
-from bot.testing import SlackRequestBuilder, SlackStandIn
+from bot.runtime.settings import Settings
+from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from jobs.scheduler import build_scheduler
 from storage import mentoring as repo
 from storage.db import Database

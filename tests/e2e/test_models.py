@@ -8,9 +8,9 @@ import time
 import pytest
 import requests
 
-from bot.settings import Settings, load_settings
-from bot.testing import SlackRequestBuilder, SlackStandIn
-from bot.webhooks import sign
+from bot.runtime.settings import Settings, load_settings
+from bot.sandbox import SlackRequestBuilder, SlackStandIn
+from bot.models.webhooks import sign
 from tests.e2e.conftest import ADMIN, BOT_TOKEN, MEMBER, SIGNING_SECRET, texts
 from tests.mlflow_server import WEBHOOK_CACHE_TTL_S, seed_model
 

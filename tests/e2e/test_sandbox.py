@@ -9,8 +9,8 @@ from pathlib import Path
 
 import requests
 
-from bot.sandbox import answer, render_text
-from bot.testing import SlackRequestBuilder, SlackStandIn
+from bot.sandbox.console import answer, render_text
+from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from tests.e2e.test_cli import FACTORYBOT, _env, _free_port
 
 

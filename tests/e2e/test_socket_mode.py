@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from bot.testing import SlackStandIn
-from bot.testing.socket_mode import SocketModeStandIn
+from bot.sandbox import SlackStandIn
+from tests.support.socket_mode import SocketModeStandIn
 from tests.e2e.conftest import BOT_TOKEN, MEMBER
 from tests.e2e.test_cli import FACTORYBOT, _env, stop
 

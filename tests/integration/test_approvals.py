@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot import approvals
-from bot.approval_reports import approval_figures, export_rows, format_export, list_for
-from bot.approval_routing import deliver, execute_if_approved, settle, sla_tick
-from bot.approvals import AlreadyDecided, InvalidRequest, MessageRef, NotAllowed, RequestView
-from bot.policy import parse_policy
+from bot.approvals import service as approvals
+from bot.approvals.reports import approval_figures, export_rows, format_export, list_for
+from bot.approvals.routing import deliver, execute_if_approved, settle, sla_tick
+from bot.approvals.service import AlreadyDecided, InvalidRequest, MessageRef, NotAllowed, RequestView
+from bot.approvals.policy import parse_policy
 from bot.services import Services
-from bot.settings import load_settings
+from bot.runtime.settings import load_settings
 from storage import approvals as store
 from storage.db import Database
 from storage.guilds import Guild

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.deployments import DeploymentOrder, DeploymentService, backoff
-from bot.mlflow_gateway import MlflowGateway
+from bot.models.deployments import DeploymentOrder, DeploymentService, backoff
+from bot.models.gateway import MlflowGateway
 from storage.db import Database
 from storage.deployments import Deployment, release_lease, take_lease
 from storage.models import ActivityEvent

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot.guilds import ChannelFacts, GuildError, GuildQuery, GuildService, NotAllowed
+from bot.guilds.service import ChannelFacts, GuildError, GuildQuery, GuildService, NotAllowed
 from storage import guilds as repo
 from storage.db import Database
 from storage.guilds import Guild, Membership
@@ -310,7 +310,7 @@ def test_five_hundred_guilds_page_by_ten_in_name_order(service: GuildService, da
 
 def test_info_counts_the_skills_of_current_members_only(service: GuildService, database: Database,
                                                       mlops: str) -> None:
-    from bot.members import MemberService
+    from bot.guilds.members import MemberService
 
     members = MemberService(database)
     members.update_profile(ANA, teach_text="python, ML ops", learn_text="LLMs")

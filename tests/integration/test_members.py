@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.members import DirectoryEntry, MemberService, ProfileError
+from bot.guilds.members import DirectoryEntry, MemberService, ProfileError
 from storage.db import Database
 from storage.models import ActivityEvent, Member
 

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.mentoring import MentoringError, MentoringService
-from bot.mentoring_rounds import CheckInPrompt, DeliveryReport, Intro, RoundService, UnmatchedNotice
+from bot.mentoring.service import MentoringError, MentoringService
+from bot.mentoring.rounds import CheckInPrompt, DeliveryReport, Intro, RoundService, UnmatchedNotice
 from storage.db import Database
 from storage.guilds import add_guild, start_membership
 from storage.members import ensure_members, save_directory_entry

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot.mlflow_gateway import MlflowGateway, MlflowUnavailable, NotFound
+from bot.models.gateway import MlflowGateway, MlflowUnavailable, NotFound
 from tests.mlflow_server import _free_port, seed_model
 
 

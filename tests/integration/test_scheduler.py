@@ -34,7 +34,7 @@ from freezegun import freeze_time
 from sqlalchemy import inspect, select
 
 import jobs
-from bot.settings import Settings, load_settings
+from bot.runtime.settings import Settings, load_settings
 from jobs import maintenance
 from jobs.scheduler import (
     JOBS,
@@ -240,7 +240,7 @@ def test_scheduler_command_stops_cleanly_on_sigterm(
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     code = (
-        "from bot.settings import load_settings\n"
+        "from bot.runtime.settings import load_settings\n"
         "from storage.db import Database\n"
         "from jobs.scheduler import run_scheduler_forever\n"
         "s = load_settings()\n"

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.commands import COMMANDS, UsageError, parse_command
+from handlers.command_specs import COMMANDS, UsageError, parse_command
 
 
 def test_empty_text_means_help() -> None:

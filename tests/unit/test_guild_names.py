@@ -1,6 +1,6 @@
 import pytest
 
-from bot.guild_names import did_you_mean, slug_problem, suggest
+from bot.guilds.names import did_you_mean, slug_problem, suggest
 
 KNOWN = [("mlops", "MLOps"), ("llm-apps", "LLM apps"), ("data-quality", "Data quality"), ("ml", "Machine learning")]
 

@@ -2,8 +2,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.members import TZ_MAX_AGE, tz_is_stale
-from handlers.guild_channels import channel_id_of, user_id_of
+from bot.guilds.members import TZ_MAX_AGE, tz_is_stale
+from handlers.guilds.slack import channel_id_of, user_id_of
 
 
 @pytest.mark.parametrize(("text", "found"), [("<#C0MLOPS1|mlops>", "C0MLOPS1"), ("<#G0PRIV01>", "G0PRIV01"),

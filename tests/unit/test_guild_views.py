@@ -2,9 +2,9 @@
 
 from datetime import datetime, timezone
 
-from bot.guilds import ChannelInvite, GuildCard, GuildInfo, GuildPage, HomeGuilds, NextShowAndTell
-from bot.members import Profile
-from bot.views import guilds as guild_views
+from bot.guilds.service import ChannelInvite, GuildCard, GuildInfo, GuildPage, HomeGuilds, NextShowAndTell
+from bot.guilds.members import Profile
+from handlers.guilds import views as guild_views
 
 LONG = "x" * 1000
 

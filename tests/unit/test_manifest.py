@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 import handlers
-from bot.commands import COMMANDS
+from handlers.command_specs import COMMANDS
 from bot.services import Services
-from bot.settings import load_settings
+from bot.runtime.settings import load_settings
 from storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""The matching rules of mentoring rounds (``bot.matching``), without Slack or a database."""
+"""The matching rules of mentoring rounds (``bot.mentoring.matching.match``), without Slack or a database."""
 
 import itertools
 import json
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.matching import (
+from bot.mentoring.matching.match import (
     FULL_FIT,
     MatchingRules,
     Person,
@@ -23,7 +23,7 @@ from bot.matching import (
     utc_offset_minutes,
     working_hours_overlap,
 )
-from bot.matching_solve import assign
+from bot.mentoring.matching.solve import assign
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = MatchingRules()
@@ -282,7 +282,7 @@ def assert_valid(result, round_) -> None:
 def test_hash_randomisation_does_not_change_a_round() -> None:
     script = (
         "import json, sys; sys.path.insert(0, sys.argv[1]);"
-        "from tests.unit.test_matching import random_round; from bot.matching import match_mentors, match_peers;"
+        "from tests.unit.test_matching import random_round; from bot.mentoring.matching.match import match_mentors, match_peers;"
         "r = random_round(5); m = match_mentors(**r, seed=1);"
         "p = match_peers(members=r['mentees'], seed=1);"
         "print(json.dumps([[x.members for x in m.matches], [x.members for x in p.matches]]))"

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.mentoring import MentoringError, effective_state, next_round_at, parse_offer
-from bot.mentoring_rounds import CheckInPrompt, Intro
-from bot.views import mentoring as views
+from bot.mentoring.service import MentoringError, effective_state, next_round_at, parse_offer
+from bot.mentoring.rounds import CheckInPrompt, Intro
+from handlers.mentoring import views as views
 from storage.mentoring import Participant
 
 PARIS = ZoneInfo("Europe/Paris")

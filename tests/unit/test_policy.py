@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.policy import (
+from bot.approvals.policy import (
     PolicyError,
     Route,
     assess,
@@ -17,7 +17,7 @@ from bot.policy import (
     refusal,
     route_for,
 )
-from bot.policy_loading import explain_policy, policy_warnings
+from bot.approvals.policy_file import explain_policy, policy_warnings
 
 ADMIN, OTHER_ADMIN, MEMBER = "U0ADMIN01", "U0ADMIN02", "U0MEMBER1"
 SEC, LEAD, BOTH = "U0SEC0001", "U0LEAD001", "U0BOTH001"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
+from bot.runtime.settings import SettingsError, load_settings
 
 
 def test_defaults_work_without_any_variable() -> None:
@@ -70,7 +70,7 @@ def test_secret_values_never_appear_in_errors_or_masked_output(monkeypatch: pyte
 def test_cli_reports_a_bad_setting_in_one_line_with_exit_2(tmp_path: Path) -> None:
     env = {"PATH": "", "FACTORY_TIMEZONE": "Nowhere/Land", "HOME": str(tmp_path)}
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "config"], capture_output=True, text=True, env=env, cwd=tmp_path
+        [sys.executable, "-m", "bot.runtime.cli", "config"], capture_output=True, text=True, env=env, cwd=tmp_path
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.testing import SlackRequestBuilder
+from bot.sandbox import SlackRequestBuilder
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 

@@ -13,9 +13,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from bot.testing import SlackStandIn
-from bot.testing.derive_methods import DEFAULT_OUTPUT, derive_file
-from bot.testing.slack_standin import MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT, MAX_VIEW_BLOCKS
+from bot.sandbox import SlackStandIn
+from tests.support.derive_methods import DEFAULT_OUTPUT, derive_file
+from bot.sandbox.slack_standin import MAX_MESSAGE_BLOCKS, MAX_SECTION_TEXT, MAX_VIEW_BLOCKS
 
 SPEC = Path(__file__).resolve().parents[2].parent / "shared/slack/web-api-openapi-v2.json"
 

@@ -10,14 +10,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import sys
-from bot.cli import build_parser
+from bot.runtime.cli import build_parser
 try:
     build_parser().parse_args(["--help"])
 except SystemExit:
     pass
 after_help = sorted({m.split(".")[0] for m in sys.modules} & {"mlflow", "openai", "slack_bolt", "sqlalchemy"})
-from bot.app import build_app
-from bot.settings import load_settings
+from bot.runtime.bootstrap import build_app
+from bot.runtime.settings import load_settings
 app = build_app(load_settings(SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="s", DATABASE_URL="sqlite://",
                               FACTORY_LISTENER_THREADS=24), token_verification=False)
 after_app = sorted({m.split(".")[0] for m in sys.modules} & {"mlflow", "openai"})
@@ -43,4 +43,4 @@ def test_only_the_gateway_imports_mlflow() -> None:
         for path in (ROOT / folder).rglob("*.py")
         if re.search(r"^\s*(from|import) mlflow\b", path.read_text(), re.MULTILINE)
     }
-    assert importers == {"bot/mlflow_gateway.py"}
+    assert importers == {"bot/models/gateway.py"}

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.tags import MAX_TAGS, normalise_tag, parse_tags, tag_problems
+from bot.guilds.tags import MAX_TAGS, normalise_tag, parse_tags, tag_problems
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,153 @@
+"""Looking at approvals: one request's timeline, lists, the auditors' export, the digest figures.
+
+Read-only.  The timeline and the export come from the append-only audit trail; the
+digest figures from the activity log (``approval.*`` kinds), so they are per guild for
+free and agree with every other capability's figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy.orm import Session
+
+from bot.approvals.service import EventView, InvalidRequest, RequestView, get_or_raise, request_view
+from storage import approvals as store
+from storage.approvals import PENDING
+from storage.db import UnitOfWork
+from storage.repositories import activity_between
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+LIST_LIMIT = 20
+Scope = Literal["mine", "pending", "all"]
+SCOPES: tuple[str, ...] = ("mine", "pending", "all")
+EXPORT_COLUMNS = (
+    "request", "type", "requester", "guild", "tier", "rule", "status",
+    "event_at", "event", "actor", "reason", "fields",
+)
+
+
+def parse_request_id(text: str) -> int:
+    request_id = store.parse_public_id(text or "")
+    if request_id is None:
+        raise InvalidRequest(f"`{text}` is not a request id; they look like `AR-42`.")
+    return request_id
+
+
+def timeline(services: Services, *, request_id: int) -> tuple[RequestView, list[EventView]]:
+    """The request and every audit event about it, oldest first."""
+    with services.db.unit_of_work() as uow:
+        view = request_view(uow.session, services.policy, get_or_raise(uow.session, request_id))
+        events = [
+            EventView(at=e.at, actor=e.actor, kind=e.kind, reason=e.reason, detail=e.detail)
+            for e in store.audit_for(uow.session, request_id)
+        ]
+    return view, events
+
+
+def list_for(services: Services, *, user: str, scope: str) -> list[RequestView]:
+    """``mine``: what ``user`` filed; ``pending``: what waits for ``user``'s decision; ``all``: everything.
+    Newest first, at most :data:`LIST_LIMIT`."""
+    with services.db.unit_of_work() as uow:
+        session = uow.session
+        if scope == "mine":
+            rows = store.list_requests(session, requester=user, limit=LIST_LIMIT)
+        elif scope == "pending":
+            rows = store.list_requests(session, statuses=[PENDING], limit=10 * LIST_LIMIT)
+        else:
+            rows = store.list_requests(session, limit=LIST_LIMIT)
+        views = [request_view(session, services.policy, r) for r in rows]
+    if scope == "pending":
+        views = [v for v in views if user in v.deciders][:LIST_LIMIT]
+    return views
+
+
+# -- the auditors' export -----------------------------------------------------------------
+
+
+def export_rows(services: Services, *, since: datetime, until: datetime | None = None) -> list[dict[str, Any]]:
+    """One row per audit event since ``since``, with its request's current state."""
+    with services.db.unit_of_work() as uow:
+        pairs = store.audit_between(uow.session, since, until)
+        return [
+            {
+                "request": request.public_id, "type": request.type_id, "requester": request.requester,
+                "guild": request.guild or "", "tier": request.tier, "rule": request.matched_rule or "",
+                "status": request.status, "event_at": event.at.isoformat(), "event": event.kind,
+                "actor": event.actor or "", "reason": event.reason,
+                "fields": json.dumps(request.fields, sort_keys=True),
+            }
+            for event, request in pairs
+        ]
+
+
+def format_export(rows: list[dict[str, Any]], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+# -- figures for the weekly digest ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApprovalFigures:
+    requested: int
+    auto_approved: int
+    approved: int  # by people
+    rejected: int
+    cancelled: int
+    expired: int
+    sla_breaches: int
+    high_risk: int  # requests filed at tier high
+    executed: int
+    median_hours_to_decision: float | None  # approvals (auto ones count as 0) and rejections
+    median_hours_to_human_decision: float | None
+    auto_approved_share: float | None  # of the requests filed in the period
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def approval_figures(
+    session_or_uow: Session | UnitOfWork, start: datetime, end: datetime, guild: str | None = None
+) -> ApprovalFigures:
+    """The Safety and Trust figures of ``[start, end)``, for one guild or (``guild=None``) overall."""
+    session = session_or_uow.session if isinstance(session_or_uow, UnitOfWork) else session_or_uow
+    events = [e for e in activity_between(session, start, end, guild=guild) if e.kind.startswith("approval.")]
+    count = {kind: 0 for kind in ("requested", "auto_approved", "approved", "rejected", "cancelled",
+                                  "expired", "sla_breached", "executed")}
+    hours: list[float] = []
+    human_hours: list[float] = []
+    high = 0
+    for event in events:
+        kind = event.kind.removeprefix("approval.")
+        count[kind] = count.get(kind, 0) + 1
+        figures = event.figures or {}
+        if kind == "requested" and figures.get("tier") == "high":
+            high += 1
+        if kind in ("auto_approved", "approved", "rejected") and "hours_to_decision" in figures:
+            hours.append(float(figures["hours_to_decision"]))
+            if kind != "auto_approved":
+                human_hours.append(float(figures["hours_to_decision"]))
+    requested = count["requested"]
+    return ApprovalFigures(
+        requested=requested, auto_approved=count["auto_approved"], approved=count["approved"],
+        rejected=count["rejected"], cancelled=count["cancelled"], expired=count["expired"],
+        sla_breaches=count["sla_breached"], high_risk=high, executed=count["executed"],
+        median_hours_to_decision=statistics.median(hours) if hours else None,
+        median_hours_to_human_decision=statistics.median(human_hours) if human_hours else None,
+        auto_approved_share=count["auto_approved"] / requested if requested else None,
+    )

@@ -1,0 +1,278 @@
+"""The ``factorybot`` command line.
+
+Heavy modules (Bolt, SQLAlchemy, MLflow, openai) are imported inside each command so
+``factorybot --help`` and ``factorybot config`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from bot.runtime.settings import Settings
+    from storage.db import Database
+
+EXIT_CONFIG = 2
+
+CREATE_APP_HINT = (
+    "Create the Slack app from manifest.yml (https://api.slack.com/apps -> Create New App -> "
+    "From an app manifest), install it to your workspace, then export SLACK_BOT_TOKEN "
+    "(OAuth & Permissions), SLACK_SIGNING_SECRET (Basic Information) and, for Socket Mode, "
+    "SLACK_APP_TOKEN (an app-level token with connections:write). "
+    "To try the bot without Slack first: factorybot sandbox"
+)
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"factorybot: {message}", file=sys.stderr)
+    raise SystemExit(EXIT_CONFIG)
+
+
+def _settings() -> Settings:
+    from bot.runtime.settings import SettingsError, load_settings
+
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        _fail(str(exc))
+
+
+def _database(settings: Settings, *, auto_upgrade: bool) -> Database:
+    """Open the database; upgrade an embedded SQLite one, refuse an outdated server one."""
+    from sqlalchemy.exc import OperationalError
+
+    from storage.db import Database
+    from storage.migrate import current_revision, head_revision, upgrade
+
+    db = Database(settings.database_url)
+    try:
+        if db.is_sqlite and auto_upgrade:
+            upgrade(db.engine)
+        elif current_revision(db.engine) != head_revision():
+            _fail(
+                f"the database is at revision {current_revision(db.engine) or 'none'}, "
+                f"the code needs {head_revision()}: run `factorybot db upgrade`"
+            )
+    except OperationalError as exc:
+        _fail(f"DATABASE_URL: cannot open the database ({exc.orig.__class__.__name__})")
+    return db
+
+
+def _require_slack(settings: Settings, *, socket_mode: bool) -> None:
+    missing = settings.missing_slack(socket_mode=socket_mode)
+    if missing:
+        _fail(f"missing {', '.join(missing)}. {CREATE_APP_HINT}")
+
+
+def _check_policy(settings: Settings) -> None:
+    from bot.runtime.cli_approvals import check_policy_at_start
+
+    check_policy_at_start(settings)
+
+
+def _build(settings: Settings, db: Database):  # noqa: ANN202 - FactoryWSGI, imported lazily
+    """The Bolt app and its HTTP surface (``.app`` is the Bolt app, for Socket Mode)."""
+    from slack_bolt.error import BoltError
+
+    from bot.runtime.bootstrap import build_wsgi
+
+    try:
+        return build_wsgi(settings, db=db)
+    except BoltError as exc:
+        _fail(f"SLACK_BOT_TOKEN: Slack did not accept the token ({_slack_reason(exc)})")
+
+
+def _slack_reason(exc: Exception) -> str:
+    text = str(exc)
+    for reason in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+        if reason in text:
+            return reason
+    return "Slack could not be reached at SLACK_API_URL"
+
+
+@contextmanager
+def _scheduler_running(settings: Settings, db: Database) -> Iterator[None]:
+    """The scheduler beside the web process, unless ``FACTORY_SCHEDULER=off``; stopped on the way out
+    so a running job can finish."""
+    if settings.scheduler == "off":
+        yield
+        return
+    from jobs.scheduler import build_scheduler
+
+    scheduler = build_scheduler(settings, db)
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=True)
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    settings = _settings()
+    socket_mode = settings.slack_app_token is not None
+    _require_slack(settings, socket_mode=socket_mode)
+    _check_policy(settings)
+    db = _database(settings, auto_upgrade=True)
+    wsgi = _build(settings, db)
+    with _scheduler_running(settings, db):
+        if socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            logging.getLogger(__name__).info("connecting in Socket Mode")
+            SocketModeHandler(wsgi.app, settings.slack_app_token.get_secret_value()).start()
+        else:
+            _serve(wsgi, host=args.host, port=args.port, threads=args.threads)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = _settings()
+    _require_slack(settings, socket_mode=False)
+    _check_policy(settings)
+    db = _database(settings, auto_upgrade=True)
+    wsgi = _build(settings, db)
+    with _scheduler_running(settings, db):
+        _serve(wsgi, host=args.host, port=args.port, threads=args.threads)
+
+
+def _serve(wsgi, *, host: str, port: int, threads: int) -> None:  # noqa: ANN001
+    from bot.runtime.server import serve_forever
+
+    serve_forever(wsgi, host=host, port=port, threads=threads)
+
+
+def cmd_scheduler(args: argparse.Namespace) -> None:
+    settings = _settings()
+    _check_policy(settings)
+    db = _database(settings, auto_upgrade=True)
+    from jobs.scheduler import run_scheduler_forever
+
+    run_scheduler_forever(settings, db)
+
+
+def cmd_jobs_list(args: argparse.Namespace) -> None:
+    settings = _settings()
+    db = _database(settings, auto_upgrade=True)
+    from jobs.scheduler import format_jobs, list_jobs
+
+    print(format_jobs(list_jobs(settings, db)))
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> None:
+    settings = _settings()
+    from storage.db import Database
+    from storage.migrate import current_revision, upgrade
+
+    db = Database(settings.database_url)
+    upgrade(db.engine, args.revision)
+    print(f"database at revision {current_revision(db.engine)}")
+
+
+def cmd_db_current(args: argparse.Namespace) -> None:
+    settings = _settings()
+    from storage.db import Database
+    from storage.migrate import current_revision, head_revision
+
+    db = Database(settings.database_url)
+    print(f"current: {current_revision(db.engine) or 'none'}  head: {head_revision()}")
+
+
+def cmd_mlflow_register_webhook(args: argparse.Namespace) -> None:
+    """Create the MLflow webhook that sends registry events to ``factorybot serve``."""
+    settings = _settings()
+    if settings.mlflow_webhook_secret is None:
+        _fail("MLFLOW_WEBHOOK_SECRET: expected the shared secret of the MLflow webhook (at least 16 characters)")
+    from bot.models.gateway import MlflowError, MlflowGateway
+
+    url = args.url.rstrip("/")
+    if not url.endswith("/mlflow/webhook"):
+        url += "/mlflow/webhook"
+    try:
+        webhook_id = MlflowGateway(settings.effective_mlflow_uri).create_webhook(
+            name=args.name, url=url, secret=settings.mlflow_webhook_secret.get_secret_value(),
+            events=["model_version.created", "model_version_alias.created"],
+        )
+    except MlflowError as exc:
+        _fail(f"MLFLOW_TRACKING_URI: {exc}")
+    print(f"webhook {webhook_id} sends model_version.created and model_version_alias.created to {url}")
+
+
+def cmd_config(args: argparse.Namespace) -> None:
+    settings = _settings()
+    values = settings.masked()
+    width = max(map(len, values))
+    for name, value in values.items():
+        print(f"{name.ljust(width)}  {value}")
+
+
+def cmd_sandbox(args: argparse.Namespace) -> None:
+    settings = _settings()
+    from bot.sandbox.console import run_sandbox
+
+    run_sandbox(settings, port=args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="factorybot",
+        description="A Slack bot for the AI factory: guilds, mentoring, show-and-tell, approvals, models.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def http_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default="0.0.0.0", help="address to listen on (default: 0.0.0.0)")
+        p.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000)")
+        p.add_argument("--threads", type=int, default=16, help="HTTP worker threads (default: 16)")
+
+    p = sub.add_parser("run", help="start the bot: Socket Mode if SLACK_APP_TOKEN is set, else HTTP")
+    http_options(p)
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("serve", help="production HTTP server (POST /slack/events, GET /healthz)")
+    http_options(p)
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("scheduler", help="run the scheduled jobs alone")
+    p.set_defaults(func=cmd_scheduler)
+
+    jobs = sub.add_parser("jobs", help="scheduled jobs").add_subparsers(dest="jobs_command", required=True)
+    jobs.add_parser("list", help="each job with its next run and last result").set_defaults(func=cmd_jobs_list)
+
+    db = sub.add_parser("db", help="database migrations").add_subparsers(dest="db_command", required=True)
+    p = db.add_parser("upgrade", help="apply migrations (default: to head)")
+    p.add_argument("revision", nargs="?", default="head")
+    p.set_defaults(func=cmd_db_upgrade)
+    db.add_parser("current", help="show the current and the head revision").set_defaults(func=cmd_db_current)
+
+    sub.add_parser("config", help="print the effective settings, secrets masked").set_defaults(func=cmd_config)
+    mlflow = sub.add_parser("mlflow", help="MLflow integration").add_subparsers(dest="mlflow_command", required=True)
+    p = mlflow.add_parser("register-webhook", help="create the MLflow webhook that feeds watched channels")
+    p.add_argument("--url", required=True, help="the bot's public base URL, e.g. https://factorybot.example.com")
+    p.add_argument("--name", default="factorybot", help="the webhook's name in MLflow (default: factorybot)")
+    p.set_defaults(func=cmd_mlflow_register_webhook)
+    p = sub.add_parser("sandbox", help="the real bot offline, with a local stand-in playing Slack (try it first)")
+    p.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000)")
+    p.set_defaults(func=cmd_sandbox)
+    from bot.runtime.cli_approvals import add_commands as add_approval_commands
+
+    add_approval_commands(sub)
+    return parser
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so `finally` blocks run: the scheduler stops cleanly
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

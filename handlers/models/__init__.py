@@ -1,0 +1,5 @@
+"""Models in Slack: listeners, Block Kit views and the Slack adapters of the services' interfaces."""
+
+from handlers.models.listeners import ROUTES, register
+
+__all__ = ["ROUTES", "register"]
