@@ -1,54 +1,48 @@
-"""What handlers and jobs are given to work with: settings, the database and the services.
+"""Every use case of the bot, built once by the composition root (:mod:`bot.runtime.bootstrap`).
 
-Built once by :func:`bot.runtime.bootstrap.build_app` (or by a test) and handed to every
-``handlers.*.register`` function, so nothing reaches for a global.
+The Slack listeners (``handlers``), the scheduled jobs (``jobs``) and the CLI are handed
+one :class:`Services` and call its members; none of them builds a service, a client or
+an adapter.  Tests get theirs from the same ``bootstrap``, with replacements passed in.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from bot.approvals.ports import DeploymentExecutor, HandOverExecutor
-from bot.runtime.settings import Settings
-from storage.db import Database
+from bot.approvals.policy import Policy
+from bot.approvals.reports import ApprovalReports
+from bot.approvals.routing import ApprovalRouting
+from bot.approvals.service import ApprovalService
+from bot.guilds.members import MemberService
+from bot.guilds.service import GuildService
+from bot.mentoring.rounds import RoundService
+from bot.mentoring.service import MentoringService
+from bot.models.deployments import DeploymentService
+from bot.models.registry import ModelService
 
-if TYPE_CHECKING:
-    from bot.models.deployments import DeploymentService
-    from bot.models.gateway import MlflowGateway
-    from bot.approvals.policy import Policy
 
-
-@dataclass
+@dataclass(frozen=True)
 class Services:
-    settings: Settings
-    db: Database
-    mlflow_override: MlflowGateway | None = field(default=None, repr=False)
-    policy_override: Policy | None = field(default=None, repr=False)
-    # What an approved model deployment is handed to (bot.approvals.ports); tests plug in a double.
-    deployment_executor: DeploymentExecutor = field(default_factory=HandOverExecutor, repr=False)
-
-    @cached_property
-    def policy(self) -> Policy:
-        """The approval policy: FACTORY_POLICY_FILE or the built-in one (the CLI loads it at start-up
-        so a broken file stops the bot there, with its line and reason)."""
-        from bot.approvals.policy import load_policy
-
-        return self.policy_override or load_policy(self.settings.policy_file, admins=self.settings.admins)
-
-    @cached_property
-    def mlflow(self) -> MlflowGateway:
-        """The MLflow gateway, built on first use (importing MLflow's client costs a second)."""
-        from bot.models.gateway import MlflowGateway
-
-        return self.mlflow_override or MlflowGateway(self.settings.effective_mlflow_uri)
-
-    @cached_property
-    def deployments(self) -> DeploymentService:
-        from bot.models.deployments import DeploymentService
-
-        return DeploymentService(self.db, self.mlflow)
+    admins: frozenset[str]
+    zone: ZoneInfo
+    policy: Policy
+    approvals: ApprovalService
+    approval_routing: ApprovalRouting
+    approval_reports: ApprovalReports
+    guilds: GuildService
+    members: MemberService
+    mentoring: MentoringService
+    rounds: RoundService
+    models: ModelService
+    deployments: DeploymentService
 
     def is_admin(self, user_id: str) -> bool:
-        return self.settings.is_admin(user_id)
+        return user_id in self.admins
+
+
+def admin_check(admins: Iterable[str]):  # noqa: ANN201 - a predicate
+    """The one definition of "is an admin" that every service is given."""
+    frozen = frozenset(admins)
+    return frozen.__contains__

@@ -1,6 +1,9 @@
-"""Slack entry points, one module per Slack surface, each with an explicit ``register(app, services)``.
+"""The whole Slack surface, by capability: listeners, Block Kit views and the Slack adapters
+of the interfaces the services own.
 
-Handlers parse a payload, call a service, render with :mod:`handlers.blocks`, and nothing else.
+Listeners parse a payload, call a service, render with the capability's ``views`` and
+answer; they are registered explicitly here (no import-time decorators on a global app).
+Slow work runs after the acknowledgement on :class:`handlers.after_ack.AfterAckPool`.
 """
 
 from __future__ import annotations
@@ -8,14 +11,19 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import approvals, commands, errors, events, guilds, mentoring, models
+from handlers import commands, errors, events
+from handlers.after_ack import AfterAckPool
+from handlers.approvals import listeners as approvals
+from handlers.guilds import listeners as guilds
+from handlers.mentoring import listeners as mentoring
+from handlers.models import listeners as models
+
+ROUTES = {**commands.help_routes(), **guilds.ROUTES, **models.ROUTES, **approvals.ROUTES, **mentoring.ROUTES}
 
 
-def register_all(app: App, services: Services) -> None:
-    errors.register(app, services)
-    commands.register(app, services)
-    events.register(app, services)
-    models.register(app, services)
-    guilds.register(app, services)
-    approvals.register(app, services)
-    mentoring.register(app, services)
+def register_all(app: App, services: Services, after_ack: AfterAckPool) -> None:
+    errors.register(app)
+    commands.register(app, services, after_ack, ROUTES)
+    events.register(app, services, after_ack)
+    for capability in (models, guilds, approvals, mentoring):
+        capability.register(app, services, after_ack)

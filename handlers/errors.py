@@ -7,12 +7,10 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.services import Services
-
 log = logging.getLogger(__name__)
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App) -> None:
     app.error(_log_error)
 
 

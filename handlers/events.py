@@ -1,4 +1,4 @@
-"""Events API listeners."""
+"""Events API listeners that belong to no single capability."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.services import Services
+from handlers.after_ack import AfterAckPool
 from handlers.home import publish_home
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
     def app_home_opened(event: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab", "home") == "home":
-            publish_home(client, services, event["user"])
+        if event.get("tab", "home") == "home" and event.get("user"):
+            after_ack.submit(publish_home, client, services, str(event["user"]))
 
     app.event("app_home_opened")(app_home_opened)

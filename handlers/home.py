@@ -1,21 +1,29 @@
-"""App Home: published on ``app_home_opened`` and re-published after changes that show there."""
+"""App Home: published on ``app_home_opened`` and re-published after changes that show there.
+
+Each capability contributes its part, in this order: guilds, then approvals.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 
-from handlers import blocks as views
 from bot.services import Services
+from handlers import blocks
+from handlers.approvals import views as approval_views
+from handlers.guilds import views as guild_views
 
-# Each capability contributes its part of the Home tab, in this order.
-HomeSection = Callable[[Services, str], list[Block]]
-HOME_SECTIONS: list[HomeSection] = []
+
+def home_sections(services: Services, user_id: str) -> list[Block]:
+    waiting = services.approval_reports.list_for(user=user_id, scope="pending")
+    mine = [v for v in services.approval_reports.list_for(user=user_id, scope="mine") if v.pending]
+    return [
+        *guild_views.home_blocks(services.guilds.home(user_id)),
+        *approval_views.home_section(waiting=waiting, mine=mine),
+    ]
 
 
 def publish_home(client: WebClient, services: Services, user_id: str) -> None:
-    sections = [block for part in HOME_SECTIONS for block in part(services, user_id)]
-    view = views.home_view(user_id=user_id, admin=services.is_admin(user_id), sections=sections)
+    view = blocks.home_view(user_id=user_id, admin=services.is_admin(user_id),
+                            sections=home_sections(services, user_id))
     client.views_publish(user_id=user_id, view=view)

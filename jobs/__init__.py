@@ -1,30 +1,29 @@
 """Scheduled jobs and the context they run in.
 
-A scheduled job is persisted as a plain ``"module:function"`` reference and called
-with no arguments, so it cannot be handed the settings or the database.  Instead
-:func:`jobs.scheduler.build_scheduler` stores one process-wide :class:`JobContext`
-here, and each job reads it with :func:`current_context`.  One bot process runs one
-scheduler, so one context is enough; a job called outside a scheduler (or before one
-was built) fails loudly instead of silently touching some default database.
+A scheduled job is persisted as a plain ``"module:function"`` reference and called with
+no arguments, so it cannot be handed its services.  Instead
+:func:`jobs.scheduler.build_scheduler` installs one process-wide :class:`JobContext`
+here — built by the composition root, holding the same services the Slack listeners
+call — and each job reads it with :func:`current_context`.  A job called outside a
+scheduler fails loudly instead of silently touching some default database.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.runtime.settings import Settings
+    from bot.services import Services
     from storage.db import Database
 
 
 @dataclass(frozen=True)
 class JobContext:
-    """What scheduled jobs may use: the settings, the database and, later, a notifier."""
+    """What scheduled jobs may use: the services and the database."""
 
-    settings: Settings
+    services: Services
     db: Database
-    notifier: Any | None = None
 
 
 _context: JobContext | None = None

@@ -49,7 +49,6 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect, select
 
-from bot.runtime.settings import Settings
 from jobs import JobContext, set_context
 from storage.db import Database
 from storage.models import utcnow
@@ -146,18 +145,20 @@ def make_trigger(spec: JobSpec, zone: ZoneInfo) -> BaseTrigger:
 # -- building and running ---------------------------------------------------
 
 
-def build_scheduler(settings: Settings, db: Database, *, notifier: Any | None = None) -> BackgroundScheduler:
+def build_scheduler(context: JobContext, *, zone: ZoneInfo) -> BackgroundScheduler:
     """A scheduler (not started) over the bot's database, with :data:`JOBS` installed at start.
 
-    Also sets the process-wide :class:`jobs.JobContext` the jobs read.
+    Also sets the process-wide :class:`jobs.JobContext` the jobs read (the composition
+    root builds it: the same services the Slack listeners call).
     """
+    db = context.db
     scheduler = BackgroundScheduler(
         jobstores={JOBSTORE: SQLAlchemyJobStore(engine=db.engine, tablename=JOBSTORE_TABLE)},
         executors={"default": ThreadPoolExecutor(max_workers=4)},
         job_defaults=JOB_DEFAULTS,
-        timezone=settings.zone,
+        timezone=zone,
     )
-    set_context(JobContext(settings=settings, db=db, notifier=notifier))
+    set_context(context)
     scheduler.add_listener(
         lambda event: _record_run(db, event), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
     )
@@ -234,7 +235,7 @@ def _short(value: object) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
-def run_scheduler_forever(settings: Settings, db: Database) -> None:
+def run_scheduler_forever(context: JobContext, *, zone: ZoneInfo) -> None:
     """``factorybot scheduler``: run the jobs in the foreground until SIGTERM or Ctrl-C.
 
     The signal handler only sets an event that the main thread waits on: raising from a
@@ -242,14 +243,14 @@ def run_scheduler_forever(settings: Settings, db: Database) -> None:
     APScheduler's event dispatch swallows it and the process would never stop.
     Running jobs are waited for, and the process exits normally.
     """
-    scheduler = build_scheduler(settings, db)
+    scheduler = build_scheduler(context, zone=zone)
     stop = threading.Event()
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     try:
         scheduler.start()
-        log.info("scheduler running in %s; stop with SIGTERM or Ctrl-C", settings.timezone)
+        log.info("scheduler running in %s; stop with SIGTERM or Ctrl-C", zone.key)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -265,14 +266,13 @@ def run_scheduler_forever(settings: Settings, db: Database) -> None:
 # -- listing ------------------------------------------------------------------
 
 
-def list_jobs(settings: Settings, db: Database) -> list[JobInfo]:
+def list_jobs(db: Database, *, zone: ZoneInfo) -> list[JobInfo]:
     """The declared jobs, then any other persisted ones, with next run and last result.
 
     Reads the job store's table directly: no scheduler is started, nothing is run,
     created or removed.  Before any scheduler has started, the table does not exist
     and the declared jobs are listed with no next run.
     """
-    zone = settings.zone
     stored = _read_store(db)
     with db.unit_of_work() as uow:
         runs = job_runs(uow.session)

@@ -444,16 +444,3 @@ def clean_answers(policy: Policy, raw: Mapping[str, Any], *, partial: bool = Fal
 
 
 # -- loading (the YAML and its line numbers live in bot.approvals.policy_file) --------------------
-
-
-def load_policy(path: Path | str | None = None, *, admins: Iterable[str] = ()) -> Policy:
-    """The policy at ``path``, or the built-in one; :class:`PolicyError` (``file:line: reason``) if unusable."""
-    from bot.approvals.policy_file import read_policy
-
-    return read_policy(path, admins=admins)
-
-
-def parse_policy(text: str, *, source: str = "<policy>", admins: Iterable[str] = ()) -> Policy:
-    from bot.approvals.policy_file import parse_policy_text
-
-    return parse_policy_text(text, source=source, admins=admins)

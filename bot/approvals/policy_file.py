@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.approvals.policy import DEFAULT_POLICY_NAME, TIERS, Policy, PolicyError
+from bot.approvals.policy import DEFAULT_POLICY_NAME, TIERS, Policy, PolicyError, quorum, route_for
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -30,17 +30,18 @@ def default_policy_text() -> str:
     return resources.files(__package__).joinpath(DEFAULT_POLICY_NAME).read_text(encoding="utf-8")
 
 
-def read_policy(path: Path | str | None = None, *, admins: Iterable[str] = ()) -> Policy:
+def load_policy(path: Path | str | None = None, *, admins: Iterable[str] = ()) -> Policy:
+    """The policy at ``path``, or the built-in one; :class:`PolicyError` (``file:line: reason``) if unusable."""
     if path is None:
-        return parse_policy_text(default_policy_text(), source=DEFAULT_POLICY_NAME, admins=admins)
+        return parse_policy(default_policy_text(), source=DEFAULT_POLICY_NAME, admins=admins)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(str(path), [(1, f"cannot read the file ({exc.__class__.__name__})")]) from None
-    return parse_policy_text(text, source=str(path), admins=admins)
+    return parse_policy(text, source=str(path), admins=admins)
 
 
-def parse_policy_text(text: str, *, source: str = "<policy>", admins: Iterable[str] = ()) -> Policy:
+def parse_policy(text: str, *, source: str = "<policy>", admins: Iterable[str] = ()) -> Policy:
     try:
         data = yaml.safe_load(text)
         lines = _line_index(yaml.compose(text, Loader=yaml.SafeLoader))
@@ -193,7 +194,7 @@ def _dotted(path: Sequence[Any]) -> str:
 
 def policy_warnings(policy: Policy) -> list[str]:
     """Things that are valid but probably not meant: a tier nobody can ever approve, clocks out of order."""
-    from bot.approvals.policy import quorum, route_for
+
 
     warnings = []
     for tier in TIERS:

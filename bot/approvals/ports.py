@@ -1,25 +1,28 @@
-"""What happens to an approved model deployment: it is handed to the deployment service.
+"""The interfaces approvals own for the world outside: who hears of a request, who carries it out.
 
-The MLflow issue brings the real deployment service (moving an alias, recording the
-previous version for rollback).  Until then :class:`HandOverExecutor` records that the
-request was handed over, and tests plug in a double through ``Services.deployments``.
-The approvals service guarantees ``execute`` is called at most once per request.
+The Slack implementation of :class:`ApprovalNotifier` is ``handlers.approvals.notifier``;
+the MLflow implementation of :class:`DeploymentExecutor` is ``bot.models.executor``.
+The composition root (``bot.runtime.bootstrap``) hands both in.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from bot.approvals.service import RequestView
+from bot.approvals.model import ExecutionResult, MessageRef, RequestView
 
 
-@dataclass(frozen=True)
-class ExecutionResult:
-    status: str  # "handed_over", "succeeded" or "failed"
-    detail: str = ""
+class ApprovalNotifier(Protocol):
+    """How requests reach people (Slack in production: :mod:`handlers.approvals.notifier`)."""
+
+    def post(self, request: RequestView, *, role: str, recipient: str) -> MessageRef: ...
+
+    def update(self, request: RequestView, ref: MessageRef) -> None: ...
+
+    def notify(self, request: RequestView, *, kind: str, recipients: list[str]) -> None:
+        """A one-off DM: ``reminder``, ``escalation`` or ``outcome``."""
+        ...
 
 
 class DeploymentExecutor(Protocol):
@@ -28,17 +31,5 @@ class DeploymentExecutor(Protocol):
         ...
 
     def execute(self, request: RequestView) -> ExecutionResult:
-        """Carry out an approved model deployment; raise or return ``failed`` on failure."""
+        """Carry out an approved deployment or rollback (at most once per request); raise or return ``failed`` on failure."""
         ...
-
-
-class HandOverExecutor:
-    """The stand-in until the MLflow deployment service exists: it only records the hand-over."""
-
-    def validate(self, fields: Mapping[str, Any]) -> str | None:
-        return None
-
-    def execute(self, request: RequestView) -> ExecutionResult:
-        fields = request.field_values
-        target = f"{fields.get('model', '?')} version {fields.get('version', '?')} to {fields.get('alias', '?')}"
-        return ExecutionResult(status="handed_over", detail=f"handed over to the deployment service: {target}")

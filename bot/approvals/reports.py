@@ -13,18 +13,17 @@ import json
 import statistics
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from bot.approvals.service import EventView, InvalidRequest, RequestView, get_or_raise, request_view
+from bot.approvals.model import EventView, InvalidRequest, RequestView
+from bot.approvals.policy import Policy
+from bot.approvals.records import get_or_raise, request_view
 from storage import approvals as store
 from storage.approvals import PENDING
-from storage.db import UnitOfWork
+from storage.db import Database, UnitOfWork
 from storage.repositories import activity_between
-
-if TYPE_CHECKING:
-    from bot.services import Services
 
 LIST_LIMIT = 20
 Scope = Literal["mine", "pending", "all"]
@@ -42,51 +41,56 @@ def parse_request_id(text: str) -> int:
     return request_id
 
 
-def timeline(services: Services, *, request_id: int) -> tuple[RequestView, list[EventView]]:
-    """The request and every audit event about it, oldest first."""
-    with services.db.unit_of_work() as uow:
-        view = request_view(uow.session, services.policy, get_or_raise(uow.session, request_id))
-        events = [
-            EventView(at=e.at, actor=e.actor, kind=e.kind, reason=e.reason, detail=e.detail)
-            for e in store.audit_for(uow.session, request_id)
-        ]
-    return view, events
+class ApprovalReports:
+    """Read-only views of the requests for people and auditors."""
 
+    def __init__(self, db: Database, policy: Policy) -> None:
+        self.db = db
+        self.policy = policy
 
-def list_for(services: Services, *, user: str, scope: str) -> list[RequestView]:
-    """``mine``: what ``user`` filed; ``pending``: what waits for ``user``'s decision; ``all``: everything.
-    Newest first, at most :data:`LIST_LIMIT`."""
-    with services.db.unit_of_work() as uow:
-        session = uow.session
-        if scope == "mine":
-            rows = store.list_requests(session, requester=user, limit=LIST_LIMIT)
-        elif scope == "pending":
-            rows = store.list_requests(session, statuses=[PENDING], limit=10 * LIST_LIMIT)
-        else:
-            rows = store.list_requests(session, limit=LIST_LIMIT)
-        views = [request_view(session, services.policy, r) for r in rows]
-    if scope == "pending":
-        views = [v for v in views if user in v.deciders][:LIST_LIMIT]
-    return views
+    def timeline(self, *, request_id: int) -> tuple[RequestView, list[EventView]]:
+        """The request and every audit event about it, oldest first."""
+        with self.db.unit_of_work() as uow:
+            view = request_view(uow.session, self.policy, get_or_raise(uow.session, request_id))
+            events = [
+                EventView(at=e.at, actor=e.actor, kind=e.kind, reason=e.reason, detail=e.detail)
+                for e in store.audit_for(uow.session, request_id)
+            ]
+        return view, events
+
+    def list_for(self, *, user: str, scope: str) -> list[RequestView]:
+        """``mine``: what ``user`` filed; ``pending``: what waits for ``user``'s decision; ``all``: everything.
+        Newest first, at most :data:`LIST_LIMIT`."""
+        with self.db.unit_of_work() as uow:
+            session = uow.session
+            if scope == "mine":
+                rows = store.list_requests(session, requester=user, limit=LIST_LIMIT)
+            elif scope == "pending":
+                rows = store.list_requests(session, statuses=[PENDING], limit=10 * LIST_LIMIT)
+            else:
+                rows = store.list_requests(session, limit=LIST_LIMIT)
+            views = [request_view(session, self.policy, r) for r in rows]
+        if scope == "pending":
+            views = [v for v in views if user in v.deciders][:LIST_LIMIT]
+        return views
+
+    def export_rows(self, *, since: datetime, until: datetime | None = None) -> list[dict[str, Any]]:
+        """One row per audit event since ``since``, with its request's current state."""
+        with self.db.unit_of_work() as uow:
+            pairs = store.audit_between(uow.session, since, until)
+            return [
+                {
+                    "request": request.public_id, "type": request.type_id, "requester": request.requester,
+                    "guild": request.guild or "", "tier": request.tier, "rule": request.matched_rule or "",
+                    "status": request.status, "event_at": event.at.isoformat(), "event": event.kind,
+                    "actor": event.actor or "", "reason": event.reason,
+                    "fields": json.dumps(request.fields, sort_keys=True),
+                }
+                for event, request in pairs
+            ]
 
 
 # -- the auditors' export -----------------------------------------------------------------
-
-
-def export_rows(services: Services, *, since: datetime, until: datetime | None = None) -> list[dict[str, Any]]:
-    """One row per audit event since ``since``, with its request's current state."""
-    with services.db.unit_of_work() as uow:
-        pairs = store.audit_between(uow.session, since, until)
-        return [
-            {
-                "request": request.public_id, "type": request.type_id, "requester": request.requester,
-                "guild": request.guild or "", "tier": request.tier, "rule": request.matched_rule or "",
-                "status": request.status, "event_at": event.at.isoformat(), "event": event.kind,
-                "actor": event.actor or "", "reason": event.reason,
-                "fields": json.dumps(request.fields, sort_keys=True),
-            }
-            for event, request in pairs
-        ]
 
 
 def format_export(rows: list[dict[str, Any]], fmt: str) -> str:

@@ -71,11 +71,12 @@ def tz_is_stale(refreshed_at: datetime | None, *, now: datetime, max_age: timede
 
 
 class MemberService:
-    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, db: Database, *, directory: Directory, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = db
+        self._directory = directory
         self._clock = clock
 
-    def remember(self, user_id: str, directory: Directory) -> MemberCard:
+    def remember(self, user_id: str) -> MemberCard:
         """Upsert the member on contact; ask the directory only when the cached zone is stale.
 
         The directory is asked outside any transaction: no network call holds a database lock.
@@ -91,7 +92,7 @@ class MemberService:
                 card = MemberCard(user_id, member.name, member.tz, member.tz_refreshed_at)
         if not tz_is_stale(card.tz_refreshed_at, now=now):
             return card
-        entry = directory.lookup(user_id)
+        entry = self._directory.lookup(user_id)
         if entry is None:  # keep what we have; the next contact tries again
             return card
         with self._db.unit_of_work() as uow:

@@ -101,6 +101,7 @@ class MembershipChange:
     card: GuildCard  # the guild after the change
     member_id: str
     changed: bool  # False when a channel event found the membership already as it should be
+    invite: ChannelInvite | None = None  # joining: what came of adding the person to the channel
 
 
 @dataclass(frozen=True)
@@ -112,11 +113,28 @@ class ChannelFacts:
 
 
 class Channels(Protocol):
-    """What the bot can learn about a channel (Slack's ``conversations.info`` in production)."""
+    """What guilds need of the chat's channels (Slack's ``conversations.*``: ``handlers.guilds.slack``)."""
 
     def describe(self, channel_id: str) -> ChannelFacts | None:
         """The channel, or ``None`` if it does not exist or the bot cannot see it."""
         ...
+
+    def enter(self, channel_id: str) -> bool:
+        """Make sure the bot is in the channel; False if it cannot be (private, not invited)."""
+        ...
+
+    def invite(self, channel_id: str, user_id: str) -> ChannelInvite: ...
+
+    def members(self, channel_id: str) -> list[str]:
+        """Everyone in the channel but the bot itself."""
+        ...
+
+
+@dataclass(frozen=True)
+class Created:
+    card: GuildCard
+    in_channel: bool  # the bot is in the guild's channel
+    adopted: int  # people already in the channel who became members
 
 
 class ChannelInvite(enum.Enum):
@@ -138,10 +156,12 @@ def next_show_and_tell(session: Session, guild: Guild) -> NextShowAndTell | None
 
 class GuildService:
     def __init__(
-        self, db: Database, *, is_admin: Callable[[str], bool], clock: Callable[[], datetime] = utcnow
+        self, db: Database, *, is_admin: Callable[[str], bool], channels: Channels,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._db = db
         self._is_admin = is_admin
+        self._channels = channels
         self._clock = clock
 
     # -- reading ------------------------------------------------------------------
@@ -188,9 +208,10 @@ class GuildService:
             ) is None:
                 raise GuildError(f"You are already a member of *{plain(guild.name)}* (<#{guild.channel_id}>).")
             self._log(uow.session, "guild.joined", actor=user_id, guild=guild, subject=user_id, source=source)
-            change = MembershipChange(self._cards(uow.session, [guild], user_id)[0], user_id, True)
+            card = self._cards(uow.session, [guild], user_id)[0]
             uow.commit()
-        return change
+        # After the commit: no network call under a lock, and a failed invitation never undoes the join.
+        return MembershipChange(card, user_id, True, invite=self._channels.invite(card.channel_id, user_id))
 
     def leave(self, user_id: str, query: GuildQuery, *, source: str = "command") -> MembershipChange:
         with self._db.unit_of_work() as uow:
@@ -256,10 +277,9 @@ class GuildService:
 
     # -- running guilds -----------------------------------------------------------
 
-    def create(
-        self, actor: str, *, slug: str, channel_id: str, name: str, description: str, channels: Channels
-    ) -> GuildCard:
-        """Admins only; the channel must exist and host no other active guild."""
+    def create(self, actor: str, *, slug: str, channel_id: str, name: str, description: str) -> Created:
+        """Admins only; the channel must exist and host no other active guild.  The bot then
+        enters the channel and the people already in it become members."""
         self._require_admin(actor, "create guilds")
         name, description = " ".join(name.split()), description.strip()
         problem = slug_problem(slug) or self._name_problem(name, description)
@@ -267,7 +287,7 @@ class GuildService:
             raise GuildError(problem)
         with self._db.unit_of_work() as uow:
             self._check_free(uow.session, slug=slug, name=name, channel_id=channel_id)
-        facts = channels.describe(channel_id)  # outside the transaction: no network call under a lock
+        facts = self._channels.describe(channel_id)  # outside the transaction: no network call under a lock
         if facts is None:
             raise GuildError(
                 f"I can't find the channel <#{channel_id}>. If it is private, add me first with "
@@ -288,7 +308,9 @@ class GuildService:
                       channel=channel_id, private=facts.is_private)
             card = self._cards(uow.session, [guild], actor)[0]
             uow.commit()
-        return card
+        in_channel = self._channels.enter(channel_id)
+        adopted = self.adopt_channel_members(card.slug, self._channels.members(channel_id)) if in_channel else 0
+        return Created(card, in_channel=in_channel, adopted=adopted)
 
     def change_lead(self, actor: str, query: GuildQuery, member_id: str, *, add: bool) -> GuildCard:
         """Admins and the guild's own leads may add or remove leads."""

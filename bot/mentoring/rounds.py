@@ -105,9 +105,40 @@ class DeliveryReport:
 
 
 class RoundService:
-    def __init__(self, db: Database, *, zone: ZoneInfo, rules: MatchingRules = MatchingRules(),
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, db: Database, *, zone: ZoneInfo, is_admin: Callable[[str], bool], delivery: Delivery,
+                 rules: MatchingRules = MatchingRules(), clock: Callable[[], datetime] = utcnow) -> None:
         self._db, self._zone, self._rules, self._clock = db, zone, rules, clock
+        self._is_admin, self._delivery = is_admin, delivery
+
+    # -- the ways a round starts ------------------------------------------------------
+
+    def run_round_now(self, actor: str, guild_slug: str | None, *, now: datetime) -> RoundOutcome:
+        """``/mentor round now [guild]``: admins only; the round's messages go out before it returns."""
+        if not self._is_admin(actor):
+            raise MentoringError("Only factorybot admins can start a round.")
+        outcome = self.run_round(self.program_for(guild_slug), now=now, started_by=actor)
+        if outcome.ran:
+            self.deliver(outcome, DeliveryReport())
+        return outcome
+
+    def run_due_rounds(self, *, now: datetime) -> DeliveryReport:
+        """The weekly job: every program whose cadence has come round (the org program always exists)."""
+        report = DeliveryReport()
+        self.program_for(None)
+        for slug in self.due_programs(now):
+            outcome = self.run_round(slug, now=now)
+            if outcome.ran:
+                report.rounds.append(slug)
+                self.deliver(outcome, report)
+        return report
+
+    def follow_up(self, *, now: datetime) -> DeliveryReport:
+        """The daily job: unsent introductions, due check-ins, and the ignored-introduction rule."""
+        report = DeliveryReport()
+        self.retry_introductions(now=now, report=report)
+        self.send_checkins(now=now, report=report)
+        self.settle_ignored(now=now, report=report)
+        return report
 
     def program_for(self, guild_slug: str | None) -> str:
         """The org program, or the guild's peer program (created on first use)."""
@@ -207,14 +238,14 @@ class RoundService:
 
     # -- delivery -------------------------------------------------------------------
 
-    def deliver(self, delivery: Delivery, outcome: RoundOutcome, report: DeliveryReport) -> None:
+    def deliver(self, outcome: RoundOutcome, report: DeliveryReport) -> None:
         """Introduce each new group once, and tell the people left out why and when the next round is."""
         for intro in outcome.intros:
             if not self._claim_intro(intro.match_id):
                 continue
             conversation = None
             try:
-                conversation = delivery.introduce(intro)
+                conversation = self._delivery.introduce(intro)
             finally:
                 with self._db.unit_of_work() as uow:
                     repo.set_introduction(uow.session, intro.match_id, conversation_id=conversation,
@@ -225,10 +256,10 @@ class RoundService:
             else:
                 report.failures += 1
         for notice in outcome.unmatched:
-            delivery.tell_unmatched(notice)
+            self._delivery.tell_unmatched(notice)
             report.unmatched_told += 1
 
-    def retry_introductions(self, delivery: Delivery, *, now: datetime, report: DeliveryReport) -> None:
+    def retry_introductions(self, *, now: datetime, report: DeliveryReport) -> None:
         """Introductions a failed call (or a crash mid-round) left unsent go out on a later run,
         until their check-in falls due (then the round is stale and the next one is near)."""
         with self._db.unit_of_work() as uow:
@@ -241,7 +272,7 @@ class RoundService:
                 for m in repo.unintroduced_matches(s) if m.checkin_due_at > now
             ]
         if pending:
-            self.deliver(delivery, RoundOutcome(pending[0].program, date.min, True, tuple(pending)), report)
+            self.deliver(RoundOutcome(pending[0].program, date.min, True, tuple(pending)), report)
 
     def _claim_intro(self, match_id: int) -> bool:
         with self._db.unit_of_work() as uow:
@@ -249,7 +280,7 @@ class RoundService:
             uow.commit()
         return claimed
 
-    def send_checkins(self, delivery: Delivery, *, now: datetime, report: DeliveryReport) -> None:
+    def send_checkins(self, *, now: datetime, report: DeliveryReport) -> None:
         """Ask each group whose check-in is due "Did you meet?", once."""
         with self._db.unit_of_work() as uow:
             due = [CheckInPrompt(m.id, m.conversation_id or "", tuple(m.members))
@@ -260,7 +291,7 @@ class RoundService:
                 uow.commit()
             if not claimed:
                 continue
-            if delivery.ask_checkin(prompt):
+            if self._delivery.ask_checkin(prompt):
                 report.checkins += 1
                 continue
             report.failures += 1
@@ -285,7 +316,7 @@ class RoundService:
             uow.commit()
         return AnswerOutcome(match_id, answer, changed)
 
-    def settle_ignored(self, delivery: Delivery, *, now: datetime, report: DeliveryReport) -> None:
+    def settle_ignored(self, *, now: datetime, report: DeliveryReport) -> None:
         """Count introductions nobody answered for; three in a row sets a person inactive (and tells them)."""
         newly_inactive = []
         with self._db.unit_of_work() as uow:
@@ -307,5 +338,5 @@ class RoundService:
                                         figures={"ignored_intros": person.ignored_intros}, at=now)
             uow.commit()
         for member_id in newly_inactive:
-            delivery.tell_inactive(member_id)
+            self._delivery.tell_inactive(member_id)
             report.set_inactive += 1

@@ -29,6 +29,7 @@ from storage.deployments import (
     due_deployments,
     release_lease,
     take_lease,
+    watching_channels,
 )
 from storage.models import utcnow
 from storage.repositories import record_activity
@@ -71,6 +72,7 @@ class Outcome:
     request_ref: str | None
     kind: str
     notify: dict[str, str]
+    watchers: tuple[str, ...] = ()  # channels watching the model, told of a finished move
 
     @property
     def final(self) -> bool:
@@ -78,6 +80,8 @@ class Outcome:
 
 
 class DeploymentReporter(Protocol):
+    """Tells people how a deployment went (the Slack one: ``handlers.models.reporter``)."""
+
     def report(self, outcome: Outcome) -> None: ...
 
 
@@ -87,12 +91,14 @@ class DeploymentService:
         db: Database,
         gateway: MlflowGateway,
         *,
+        reporter: DeploymentReporter,
         clock: Callable[[], datetime] = utcnow,
         lease_seconds: int = 120,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self.db = db
         self.gateway = gateway
+        self._reporter = reporter
         self.clock = clock
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
@@ -131,10 +137,21 @@ class DeploymentService:
                 release_lease(uow.session, dep.model, holder)
                 uow.commit()
 
+    def carry_out(self, order: DeploymentOrder) -> Outcome:
+        """Record the deployment, attempt it now and tell the people concerned."""
+        outcome = self.attempt(self.order(order))
+        self._reporter.report(outcome)
+        return outcome
+
     def retry_due(self) -> list[Outcome]:
+        """Attempt every deployment whose retry is due; each outcome but "busy" is reported."""
         with self.db.unit_of_work() as uow:
             due = due_deployments(uow.session, self.clock())
-        return [self.attempt(deployment_id) for deployment_id in due]
+        outcomes = [self.attempt(deployment_id) for deployment_id in due]
+        for outcome in outcomes:
+            if outcome.status != "busy":
+                self._reporter.report(outcome)
+        return outcomes
 
     # ------------------------------------------------------------------ the move itself
     def _move(self, deployment_id: int) -> Outcome:
@@ -173,7 +190,8 @@ class DeploymentService:
                      "request": dep.request_ref, "moved": status == "done"},
         )
         uow.commit()
-        return _outcome(dep, status, message)
+        watchers = tuple(watching_channels(uow.session, dep.model)) if status == "done" else ()
+        return _outcome(dep, status, message, watchers=watchers)
 
     def _postpone(self, uow, dep: Deployment, error: str) -> Outcome:  # noqa: ANN001
         dep.attempts += 1
@@ -206,9 +224,10 @@ def _done_message(dep: Deployment) -> str:
     return f"`{dep.model}`: `{dep.alias}` {verb} to version {dep.version}{before}."
 
 
-def _outcome(dep: Deployment, status: str, message: str) -> Outcome:
+def _outcome(dep: Deployment, status: str, message: str, *, watchers: tuple[str, ...] = ()) -> Outcome:
     return Outcome(
         deployment_id=dep.id, status=status, model=dep.model, version=dep.version, alias=dep.alias,
         previous_version=dep.previous_version, message=message, requested_by=dep.requested_by,
         approved_by=tuple(dep.approved_by), request_ref=dep.request_ref, kind=dep.kind, notify=dict(dep.notify),
+        watchers=watchers,
     )

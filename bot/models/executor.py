@@ -1,6 +1,6 @@
 """The bridge from an approved request to the deployment service.
 
-:func:`bot.approvals.routing.execute_if_approved` guarantees ``execute`` runs at most once
+:meth:`bot.approvals.routing.ApprovalRouting.execute_if_approved` guarantees ``execute`` runs at most once
 per request; the deployment's unique request reference makes a repeat harmless anyway.
 The outcome is reported to the requester, in the approval's thread (the approvals-channel
 message, or else the requester's receipt) and, once done, in the channels watching the
@@ -10,25 +10,23 @@ model.  A deployment MLflow could not take yet stays pending and the retry job f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.models.deployments import DeploymentOrder, DeploymentReporter, DeploymentService
-from bot.approvals.ports import ExecutionResult
-from bot.models.gateway import MlflowError, NotFound
+from bot.approvals.model import ExecutionResult, RequestView
 from bot.approvals.policy import MODEL_ROLLBACK
+from bot.models.deployments import DeploymentOrder, DeploymentService
+from bot.models.gateway import MlflowError, NotFound
 from storage.approvals import messages_for
-
-if TYPE_CHECKING:
-    from bot.approvals.service import RequestView
 
 _RESULT = {"done": "succeeded", "already": "succeeded", "failed": "failed", "pending": "handed_over",
            "busy": "handed_over"}
 
 
 class MlflowDeploymentExecutor:
-    def __init__(self, service: DeploymentService, reporter: DeploymentReporter) -> None:
+    """The approvals' :class:`bot.approvals.ports.DeploymentExecutor`, over MLflow."""
+
+    def __init__(self, service: DeploymentService) -> None:
         self._service = service
-        self._reporter = reporter
 
     def validate(self, fields: Mapping[str, Any]) -> str | None:
         """Refuse a deployment of a model or version MLflow does not know, with the closest names.
@@ -57,8 +55,7 @@ class MlflowDeploymentExecutor:
             guild=request.guild,
             notify=self._thread(request.id),
         )
-        outcome = self._service.attempt(self._service.order(order))
-        self._reporter.report(outcome)
+        outcome = self._service.carry_out(order)
         return ExecutionResult(status=_RESULT[outcome.status], detail=outcome.message)
 
     def _thread(self, request_id: int) -> dict[str, str]:

@@ -1,7 +1,10 @@
-"""Model status for chat: MLflow's view of a model joined with the bot's own deployment log.
+"""Models in chat: MLflow's view of a model joined with the bot's own deployment log,
+watches, and the way deployments and rollbacks are asked for.
 
 Plain data in, plain data out; the MLflow side comes through :mod:`bot.models.gateway`,
-the bot's side through :mod:`storage.deployments`.
+the bot's side through :mod:`storage.deployments`.  A deployment or a rollback is an
+approval request: :class:`ModelService` works out what to ask for (a rollback's target
+comes from the bot's log) and files it with the approvals service, which checks it.
 """
 
 from __future__ import annotations
@@ -10,6 +13,10 @@ import re
 from dataclasses import dataclass
 
 from bot.models.gateway import MlflowGateway, ModelPage, ModelSummary, VersionInfo
+from bot.approvals.model import Filed
+from bot.approvals.policy import MODEL_DEPLOYMENT, MODEL_ROLLBACK
+from bot.approvals.service import ApprovalService
+from bot.models.webhooks import MlflowEvent, record_event
 from storage.db import Database
 from storage.deployments import (
     Deployment,
@@ -57,70 +64,97 @@ def check_alias(alias: str) -> str:
     return alias
 
 
-def list_models(gateway: MlflowGateway, *, name_filter: str = "", page_token: str | None = None) -> ModelPage:
-    return gateway.list_models(name_filter=name_filter, page_token=page_token, page_size=15)
+class ModelService:
+    def __init__(self, gateway: MlflowGateway, db: Database, *, approvals: ApprovalService) -> None:
+        self._gateway = gateway
+        self._db = db
+        self._approvals = approvals
+
+    def list_models(self, *, name_filter: str = "", page_token: str | None = None) -> ModelPage:
+        return self._gateway.list_models(name_filter=name_filter, page_token=page_token, page_size=15)
 
 
-def status(gateway: MlflowGateway, db: Database, name: str, version: str | None = None) -> StatusReport:
-    model = gateway.model(name)
-    versions = gateway.versions(model.name, limit=5, aliases=model.aliases)
-    wanted = version or model.latest_version
-    if wanted is None:
-        raise ModelCommandError(f"`{model.name}` has no versions yet.")
-    selected = gateway.version(model.name, wanted, aliases=model.aliases)
-    with db.unit_of_work() as uow:
-        last = last_done(uow.session, model.name)
-        record = _record(last) if last else None
-    return StatusReport(model=model, versions=versions, selected=selected, last_deployment=record)
+    def status(self, name: str, version: str | None = None) -> StatusReport:
+        model = self._gateway.model(name)
+        versions = self._gateway.versions(model.name, limit=5, aliases=model.aliases)
+        wanted = version or model.latest_version
+        if wanted is None:
+            raise ModelCommandError(f"`{model.name}` has no versions yet.")
+        selected = self._gateway.version(model.name, wanted, aliases=model.aliases)
+        with self._db.unit_of_work() as uow:
+            last = last_done(uow.session, model.name)
+            record = _record(last) if last else None
+        return StatusReport(model=model, versions=versions, selected=selected, last_deployment=record)
 
 
-def history(gateway: MlflowGateway, db: Database, name: str) -> tuple[str, list[DeploymentRecord]]:
-    """The bot's deployment log for a model (MLflow keeps no alias history)."""
-    canonical = gateway.model(name).name
-    with db.unit_of_work() as uow:
-        return canonical, [_record(d) for d in deployment_history(uow.session, canonical)]
+    def history(self, name: str) -> tuple[str, list[DeploymentRecord]]:
+        """The bot's deployment log for a model (MLflow keeps no alias history)."""
+        canonical = self._gateway.model(name).name
+        with self._db.unit_of_work() as uow:
+            return canonical, [_record(d) for d in deployment_history(uow.session, canonical)]
 
 
-def watch(gateway: MlflowGateway, db: Database, *, name: str, channel_id: str, user_id: str) -> tuple[str, bool]:
-    canonical = gateway.model(name).name
-    with db.unit_of_work() as uow:
-        added = add_watch(uow.session, canonical, channel_id, user_id)
-        if added:
-            record_activity(uow.session, kind="model.watched", actor=user_id, subject=canonical,
-                            figures={"channel": channel_id})
-        uow.commit()
-    return canonical, added
+    def watch(self, *, name: str, channel_id: str, user_id: str) -> tuple[str, bool]:
+        canonical = self._gateway.model(name).name
+        with self._db.unit_of_work() as uow:
+            added = add_watch(uow.session, canonical, channel_id, user_id)
+            if added:
+                record_activity(uow.session, kind="model.watched", actor=user_id, subject=canonical,
+                                figures={"channel": channel_id})
+            uow.commit()
+        return canonical, added
 
 
-def unwatch(db: Database, *, name: str, channel_id: str, user_id: str) -> bool:
-    with db.unit_of_work() as uow:
-        removed = remove_watch(uow.session, name, channel_id)
-        if removed:
-            record_activity(uow.session, kind="model.unwatched", actor=user_id, subject=name,
-                            figures={"channel": channel_id})
-        uow.commit()
-    return removed
+    def unwatch(self, *, name: str, channel_id: str, user_id: str) -> bool:
+        with self._db.unit_of_work() as uow:
+            removed = remove_watch(uow.session, name, channel_id)
+            if removed:
+                record_activity(uow.session, kind="model.unwatched", actor=user_id, subject=name,
+                                figures={"channel": channel_id})
+            uow.commit()
+        return removed
 
 
-def rollback_target(gateway: MlflowGateway, db: Database, name: str, alias: str) -> tuple[str, str, str]:
-    """(model, the version ``alias`` points to now, the version it pointed to before), from the bot's log."""
-    model = gateway.model(name)
-    current = model.aliases.get(alias)
-    if current is None:
-        raise ModelCommandError(f"`{model.name}` has no alias `{alias}`.")
-    with db.unit_of_work() as uow:
-        last = last_done(uow.session, model.name, alias)
-    if last is None or last.version != current or not last.previous_version:
-        raise ModelCommandError(
-            f"I have no record of what `{alias}` pointed to before version {current}, so I can't roll it back. "
-            f"Deploy the version you want with `/model deploy {model.name} <version> to {alias}`."
+    def rollback_target(self, name: str, alias: str) -> tuple[str, str, str]:
+        """(model, the version ``alias`` points to now, the version it pointed to before), from the bot's log."""
+        model = self._gateway.model(name)
+        current = model.aliases.get(alias)
+        if current is None:
+            raise ModelCommandError(f"`{model.name}` has no alias `{alias}`.")
+        with self._db.unit_of_work() as uow:
+            last = last_done(uow.session, model.name, alias)
+        if last is None or last.version != current or not last.previous_version:
+            raise ModelCommandError(
+                f"I have no record of what `{alias}` pointed to before version {current}, so I can't roll it back. "
+                f"Deploy the version you want with `/model deploy {model.name} <version> to {alias}`."
+            )
+        return model.name, current, last.previous_version
+
+
+    def watchers(self, model: str) -> list[str]:
+        with self._db.unit_of_work() as uow:
+            return watching_channels(uow.session, model)
+
+    def request_deployment(self, *, requester: str, name: str, version: str, alias: str = "") -> Filed:
+        """File a deployment request; the approvals service refuses a version MLflow does not have."""
+        return self._approvals.file_request(
+            requester=requester, type_id=MODEL_DEPLOYMENT, source="command",
+            fields={"model": name, "version": version, "alias": alias}, answers={},
         )
-    return model.name, current, last.previous_version
 
+    def request_rollback(self, *, requester: str, name: str, alias: str = "production") -> Filed:
+        """File a request to point ``alias`` back to the version it pointed to before (the policy
+        may approve it at once)."""
+        check_alias(alias)
+        model, _current, target = self.rollback_target(name, alias)
+        return self._approvals.file_request(
+            requester=requester, type_id=MODEL_ROLLBACK, source="rollback",
+            fields={"model": model, "alias": alias, "version": target}, answers={},
+        )
 
-def watchers(db: Database, model: str) -> list[str]:
-    with db.unit_of_work() as uow:
-        return watching_channels(uow.session, model)
+    def record_event(self, event: MlflowEvent) -> list[str] | None:
+        """An MLflow webhook delivery, logged once: the channels to tell, or None for a redelivery."""
+        return record_event(self._db, event)
 
 
 def _record(dep: Deployment) -> DeploymentRecord:

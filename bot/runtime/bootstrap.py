@@ -1,11 +1,24 @@
-"""The app factory: one place that turns settings into a wired Bolt ``App``."""
+"""The composition root: settings in, the whole bot out, built once.
+
+:func:`bootstrap` builds the database, the Slack ``WebClient``, the MLflow gateway, the
+policy, every service and every outbound adapter, and returns a :class:`Bot` that the
+HTTP server, Socket Mode, the scheduler, the CLI and the sandbox all start from.  Nothing
+else in the code builds a client, an adapter or a service; a test passes the part it
+replaces (a database, a policy, a gateway on a closed port, a recording executor) as a
+keyword argument.
+
+This is the only module in ``bot/`` that knows Slack: it builds the ``WebClient`` and the
+Bolt ``App`` and plugs the Slack adapters from ``handlers`` into the services' interfaces.
+"""
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import time
+from dataclasses import dataclass, field
 
 from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -14,12 +27,30 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 import handlers
-from bot.runtime.server import FactoryWSGI
-from bot.services import Services
+from bot.approvals.policy import Policy
+from bot.approvals.policy_file import load_policy
+from bot.approvals.ports import ApprovalNotifier, DeploymentExecutor
+from bot.approvals.reports import ApprovalReports
+from bot.approvals.routing import ApprovalRouting
+from bot.approvals.service import ApprovalService
+from bot.guilds.members import Directory, MemberService
+from bot.guilds.service import Channels, GuildService
+from bot.mentoring.rounds import Delivery, RoundService
+from bot.mentoring.service import MentoringService
+from bot.models.deployments import DeploymentReporter, DeploymentService
+from bot.models.executor import MlflowDeploymentExecutor
+from bot.models.gateway import MlflowGateway
+from bot.models.registry import ModelService
+from bot.runtime.server import SLACK_PATH, FactoryWSGI
 from bot.runtime.settings import Settings
+from bot.services import Services, admin_check
+from handlers.after_ack import AfterAckPool, ListenerPool
+from handlers.approvals.notifier import SlackApprovalNotifier
+from handlers.guilds.slack import SlackChannels, SlackDirectory
+from handlers.mentoring.delivery import SlackMentoringDelivery
+from handlers.models.reporter import SlackDeploymentReporter
+from handlers.models.webhook import make_receiver
 from storage.db import Database
-
-log = logging.getLogger(__name__)
 
 
 def build_web_client(settings: Settings) -> WebClient:
@@ -38,50 +69,120 @@ def build_web_client(settings: Settings) -> WebClient:
     )
 
 
-def build_app(
+def mlflow_gateway(settings: Settings) -> MlflowGateway:
+    return MlflowGateway(settings.effective_mlflow_uri)
+
+
+@dataclass
+class Bot:
+    """Everything :func:`bootstrap` built; the Bolt app and the HTTP surface on first use."""
+
+    settings: Settings
+    db: Database
+    client: WebClient
+    services: Services
+    after_ack: AfterAckPool
+    listener_pool: ListenerPool
+    token_verification: bool = True
+    _app: App | None = field(default=None, repr=False)
+
+    @property
+    def app(self) -> App:
+        """The Bolt app with every listener registered.
+
+        Bolt acknowledges on its listener pool (``FACTORY_LISTENER_THREADS``; its default of 5
+        is too few for a busy workspace); slow work goes to ``after_ack`` instead.
+        """
+        if self._app is None:
+            secret = self.settings.slack_signing_secret
+            app = App(
+                client=self.client,
+                signing_secret=secret.get_secret_value() if secret else "",
+                token_verification_enabled=self.token_verification,
+                listener_executor=self.listener_pool,
+                logger=logging.getLogger("factorybot.bolt"),
+            )
+            handlers.register_all(app, self.services, self.after_ack)
+            self._app = app
+        return self._app
+
+    def wsgi(self) -> FactoryWSGI:
+        """The whole HTTP surface: Bolt at ``/slack/events``, the MLflow webhook, the health check."""
+        return FactoryWSGI(
+            SlackRequestHandler(self.app, path=SLACK_PATH),
+            self.db,
+            mlflow_webhook=make_receiver(self.settings.mlflow_webhook_secret, self.services.models, self.client),
+            load=self.after_ack.health,
+        )
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait until no listener runs and no work after an ack is left (tests, the sandbox).
+
+        Listeners may submit work after the ack and that work may answer with a new request
+        to the bot, so both pools are waited for until both are quiet."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            left = max(0.0, deadline - time.monotonic())
+            if self.listener_pool.wait_idle(left) and self.after_ack.drain(left) and self.listener_pool.wait_idle(0):
+                return
+        raise TimeoutError(f"work was still running after {timeout} s")
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Finish the work accepted after acknowledgements (SIGTERM), then stop taking more."""
+        self.after_ack.shutdown(timeout)
+
+
+def bootstrap(
     settings: Settings,
     *,
     db: Database | None = None,
-    services: Services | None = None,
+    client: WebClient | None = None,
+    policy: Policy | None = None,
+    mlflow: MlflowGateway | None = None,
+    executor: DeploymentExecutor | None = None,
+    approval_notifier: ApprovalNotifier | None = None,
+    deployment_reporter: DeploymentReporter | None = None,
+    mentoring_delivery: Delivery | None = None,
+    directory: Directory | None = None,
+    channels: Channels | None = None,
+    after_ack: AfterAckPool | None = None,
     token_verification: bool = True,
-) -> App:
-    """Build the Bolt app from settings and register every listener from ``handlers``.
+) -> Bot:
+    """Build the bot from ``settings``; each keyword replaces the part it names."""
+    db = db or Database(settings.database_url)
+    client = client or build_web_client(settings)
+    policy = policy or load_policy(settings.policy_file, admins=settings.admins)
+    mlflow = mlflow or mlflow_gateway(settings)
+    is_admin = admin_check(settings.admins)
 
-    Bolt runs listeners (and lazy listeners) on ``listener_executor``; its default has
-    5 threads, too few for a busy workspace, so it is sized by ``FACTORY_LISTENER_THREADS``.
-    """
-    services = services or Services(settings=settings, db=db or Database(settings.database_url))
-    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    app = App(
-        client=build_web_client(settings),
-        signing_secret=secret,
-        token_verification_enabled=token_verification,
-        listener_executor=ThreadPoolExecutor(
-            max_workers=settings.listener_threads, thread_name_prefix="bolt-listener"
-        ),
-        logger=logging.getLogger("factorybot.bolt"),
+    deployments = DeploymentService(
+        db, mlflow, reporter=deployment_reporter or SlackDeploymentReporter(client)
     )
-    wire_deployments(services, app.client)
-    handlers.register_all(app, services)
-    return app
-
-
-def wire_deployments(services: Services, client: WebClient) -> Services:
-    """Approved deployments go to MLflow (unless a test plugged in its own executor)."""
-    from bot.models.executor import MlflowDeploymentExecutor
-    from bot.approvals.ports import HandOverExecutor
-    from handlers.models.reporter import SlackDeploymentReporter
-
-    if isinstance(services.deployment_executor, HandOverExecutor):
-        reporter = SlackDeploymentReporter(client, services.db)
-        services.deployment_executor = MlflowDeploymentExecutor(services.deployments, reporter)
-    return services
-
-
-def build_wsgi(settings: Settings, *, db: Database | None = None, services: Services | None = None) -> FactoryWSGI:
-    """The whole HTTP surface: Bolt at ``/slack/events``, the MLflow webhook, the health check."""
-    from handlers.models.webhook import make_receiver
-
-    services = services or Services(settings=settings, db=db or Database(settings.database_url))
-    app = build_app(settings, services=services)
-    return FactoryWSGI(app, services.db, mlflow_webhook=make_receiver(services, app.client))
+    executor = executor or MlflowDeploymentExecutor(deployments)
+    approvals = ApprovalService(db, policy, executor=executor, is_admin=is_admin)
+    members = MemberService(db, directory=directory or SlackDirectory(client))
+    services = Services(
+        admins=frozenset(settings.admins),
+        zone=settings.zone,
+        policy=policy,
+        approvals=approvals,
+        approval_routing=ApprovalRouting(
+            db, policy, notifier=approval_notifier or SlackApprovalNotifier(client), executor=executor
+        ),
+        approval_reports=ApprovalReports(db, policy),
+        guilds=GuildService(db, is_admin=is_admin, channels=channels or SlackChannels(client)),
+        members=members,
+        mentoring=MentoringService(db, zone=settings.zone, is_admin=is_admin),
+        rounds=RoundService(
+            db, zone=settings.zone, is_admin=is_admin,
+            delivery=mentoring_delivery or SlackMentoringDelivery(client, zone=settings.zone),
+        ),
+        models=ModelService(mlflow, db, approvals=approvals),
+        deployments=deployments,
+    )
+    return Bot(
+        settings=settings, db=db, client=client, services=services,
+        after_ack=after_ack or AfterAckPool(workers=settings.after_ack_threads),
+        listener_pool=ListenerPool(settings.listener_threads),
+        token_verification=token_verification,
+    )

@@ -9,66 +9,16 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
+
+from bot.runtime.startup import fail, open_database, read_settings, require_slack, slack_reason
 
 if TYPE_CHECKING:
+    from bot.runtime.bootstrap import Bot
     from bot.runtime.settings import Settings
     from storage.db import Database
-
-EXIT_CONFIG = 2
-
-CREATE_APP_HINT = (
-    "Create the Slack app from manifest.yml (https://api.slack.com/apps -> Create New App -> "
-    "From an app manifest), install it to your workspace, then export SLACK_BOT_TOKEN "
-    "(OAuth & Permissions), SLACK_SIGNING_SECRET (Basic Information) and, for Socket Mode, "
-    "SLACK_APP_TOKEN (an app-level token with connections:write). "
-    "To try the bot without Slack first: factorybot sandbox"
-)
-
-
-def _fail(message: str) -> NoReturn:
-    print(f"factorybot: {message}", file=sys.stderr)
-    raise SystemExit(EXIT_CONFIG)
-
-
-def _settings() -> Settings:
-    from bot.runtime.settings import SettingsError, load_settings
-
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        _fail(str(exc))
-
-
-def _database(settings: Settings, *, auto_upgrade: bool) -> Database:
-    """Open the database; upgrade an embedded SQLite one, refuse an outdated server one."""
-    from sqlalchemy.exc import OperationalError
-
-    from storage.db import Database
-    from storage.migrate import current_revision, head_revision, upgrade
-
-    db = Database(settings.database_url)
-    try:
-        if db.is_sqlite and auto_upgrade:
-            upgrade(db.engine)
-        elif current_revision(db.engine) != head_revision():
-            _fail(
-                f"the database is at revision {current_revision(db.engine) or 'none'}, "
-                f"the code needs {head_revision()}: run `factorybot db upgrade`"
-            )
-    except OperationalError as exc:
-        _fail(f"DATABASE_URL: cannot open the database ({exc.orig.__class__.__name__})")
-    return db
-
-
-def _require_slack(settings: Settings, *, socket_mode: bool) -> None:
-    missing = settings.missing_slack(socket_mode=socket_mode)
-    if missing:
-        _fail(f"missing {', '.join(missing)}. {CREATE_APP_HINT}")
-
 
 def _check_policy(settings: Settings) -> None:
     from bot.runtime.cli_approvals import check_policy_at_start
@@ -76,68 +26,71 @@ def _check_policy(settings: Settings) -> None:
     check_policy_at_start(settings)
 
 
-def _build(settings: Settings, db: Database):  # noqa: ANN202 - FactoryWSGI, imported lazily
-    """The Bolt app and its HTTP surface (``.app`` is the Bolt app, for Socket Mode)."""
+def _bootstrap(settings: Settings, db: Database) -> Bot:
+    from bot.runtime.bootstrap import bootstrap
+
+    return bootstrap(settings, db=db)
+
+
+def _slack_app(bot: Bot) -> None:
+    """Build the Bolt app now (it asks Slack who the token belongs to): a bad token stops here."""
     from slack_bolt.error import BoltError
 
-    from bot.runtime.bootstrap import build_wsgi
-
     try:
-        return build_wsgi(settings, db=db)
+        bot.app  # noqa: B018 - built for its check
     except BoltError as exc:
-        _fail(f"SLACK_BOT_TOKEN: Slack did not accept the token ({_slack_reason(exc)})")
+        fail(f"SLACK_BOT_TOKEN: Slack did not accept the token ({slack_reason(exc)})")
 
 
-def _slack_reason(exc: Exception) -> str:
-    text = str(exc)
-    for reason in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
-        if reason in text:
-            return reason
-    return "Slack could not be reached at SLACK_API_URL"
+def _job_context(bot: Bot):  # noqa: ANN202 - jobs.JobContext, imported lazily
+    from jobs import JobContext
+
+    return JobContext(services=bot.services, db=bot.db)
 
 
 @contextmanager
-def _scheduler_running(settings: Settings, db: Database) -> Iterator[None]:
-    """The scheduler beside the web process, unless ``FACTORY_SCHEDULER=off``; stopped on the way out
-    so a running job can finish."""
-    if settings.scheduler == "off":
-        yield
-        return
-    from jobs.scheduler import build_scheduler
+def _running(bot: Bot) -> Iterator[None]:
+    """The scheduler beside the web process, unless ``FACTORY_SCHEDULER=off``; on the way out the
+    scheduler lets a running job finish and the work accepted after acknowledgements is drained."""
+    scheduler = None
+    if bot.settings.scheduler != "off":
+        from jobs.scheduler import build_scheduler
 
-    scheduler = build_scheduler(settings, db)
-    scheduler.start()
+        scheduler = build_scheduler(_job_context(bot), zone=bot.settings.zone)
+        scheduler.start()
     try:
         yield
     finally:
-        scheduler.shutdown(wait=True)
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+        bot.close()
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    settings = _settings()
+    settings = read_settings()
     socket_mode = settings.slack_app_token is not None
-    _require_slack(settings, socket_mode=socket_mode)
+    require_slack(settings, socket_mode=socket_mode)
     _check_policy(settings)
-    db = _database(settings, auto_upgrade=True)
-    wsgi = _build(settings, db)
-    with _scheduler_running(settings, db):
+    bot = _bootstrap(settings, open_database(settings, auto_upgrade=True))
+    _slack_app(bot)
+    with _running(bot):
         if socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             logging.getLogger(__name__).info("connecting in Socket Mode")
-            SocketModeHandler(wsgi.app, settings.slack_app_token.get_secret_value()).start()
+            SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value()).start()
         else:
-            _serve(wsgi, host=args.host, port=args.port, threads=args.threads)
+            _serve(bot.wsgi(), host=args.host, port=args.port, threads=args.threads)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    settings = _settings()
-    _require_slack(settings, socket_mode=False)
+    settings = read_settings()
+    require_slack(settings, socket_mode=False)
     _check_policy(settings)
-    db = _database(settings, auto_upgrade=True)
-    wsgi = _build(settings, db)
-    with _scheduler_running(settings, db):
-        _serve(wsgi, host=args.host, port=args.port, threads=args.threads)
+    bot = _bootstrap(settings, open_database(settings, auto_upgrade=True))
+    _slack_app(bot)
+    with _running(bot):
+        _serve(bot.wsgi(), host=args.host, port=args.port, threads=args.threads)
 
 
 def _serve(wsgi, *, host: str, port: int, threads: int) -> None:  # noqa: ANN001
@@ -147,24 +100,24 @@ def _serve(wsgi, *, host: str, port: int, threads: int) -> None:  # noqa: ANN001
 
 
 def cmd_scheduler(args: argparse.Namespace) -> None:
-    settings = _settings()
+    settings = read_settings()
     _check_policy(settings)
-    db = _database(settings, auto_upgrade=True)
+    bot = _bootstrap(settings, open_database(settings, auto_upgrade=True))
     from jobs.scheduler import run_scheduler_forever
 
-    run_scheduler_forever(settings, db)
+    run_scheduler_forever(_job_context(bot), zone=settings.zone)
 
 
 def cmd_jobs_list(args: argparse.Namespace) -> None:
-    settings = _settings()
-    db = _database(settings, auto_upgrade=True)
+    settings = read_settings()
+    db = open_database(settings, auto_upgrade=True)
     from jobs.scheduler import format_jobs, list_jobs
 
-    print(format_jobs(list_jobs(settings, db)))
+    print(format_jobs(list_jobs(db, zone=settings.zone)))
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> None:
-    settings = _settings()
+    settings = read_settings()
     from storage.db import Database
     from storage.migrate import current_revision, upgrade
 
@@ -174,7 +127,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> None:
 
 
 def cmd_db_current(args: argparse.Namespace) -> None:
-    settings = _settings()
+    settings = read_settings()
     from storage.db import Database
     from storage.migrate import current_revision, head_revision
 
@@ -184,26 +137,27 @@ def cmd_db_current(args: argparse.Namespace) -> None:
 
 def cmd_mlflow_register_webhook(args: argparse.Namespace) -> None:
     """Create the MLflow webhook that sends registry events to ``factorybot serve``."""
-    settings = _settings()
+    settings = read_settings()
     if settings.mlflow_webhook_secret is None:
-        _fail("MLFLOW_WEBHOOK_SECRET: expected the shared secret of the MLflow webhook (at least 16 characters)")
-    from bot.models.gateway import MlflowError, MlflowGateway
+        fail("MLFLOW_WEBHOOK_SECRET: expected the shared secret of the MLflow webhook (at least 16 characters)")
+    from bot.models.gateway import MlflowError
+    from bot.runtime.bootstrap import mlflow_gateway
 
     url = args.url.rstrip("/")
     if not url.endswith("/mlflow/webhook"):
         url += "/mlflow/webhook"
     try:
-        webhook_id = MlflowGateway(settings.effective_mlflow_uri).create_webhook(
+        webhook_id = mlflow_gateway(settings).create_webhook(
             name=args.name, url=url, secret=settings.mlflow_webhook_secret.get_secret_value(),
             events=["model_version.created", "model_version_alias.created"],
         )
     except MlflowError as exc:
-        _fail(f"MLFLOW_TRACKING_URI: {exc}")
+        fail(f"MLFLOW_TRACKING_URI: {exc}")
     print(f"webhook {webhook_id} sends model_version.created and model_version_alias.created to {url}")
 
 
 def cmd_config(args: argparse.Namespace) -> None:
-    settings = _settings()
+    settings = read_settings()
     values = settings.masked()
     width = max(map(len, values))
     for name, value in values.items():
@@ -211,7 +165,7 @@ def cmd_config(args: argparse.Namespace) -> None:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> None:
-    settings = _settings()
+    settings = read_settings()
     from bot.sandbox.console import run_sandbox
 
     run_sandbox(settings, port=args.port)

@@ -22,25 +22,27 @@ def check_policy_at_start(settings: Settings) -> Policy:
     stops start-up with ``factorybot: FACTORY_POLICY_FILE: <file>:<line>: <reason>``, exit 2."""
     import logging
 
-    from bot.runtime.cli import _fail
-    from bot.approvals.policy import PolicyError, load_policy
+    from bot.runtime.startup import fail
+    from bot.approvals.policy import PolicyError
+    from bot.approvals.policy_file import load_policy
     from bot.approvals.policy_file import policy_warnings
 
     try:
         policy = load_policy(settings.policy_file, admins=settings.admins)
     except PolicyError as exc:
-        _fail(f"FACTORY_POLICY_FILE: {exc}")
+        fail(f"FACTORY_POLICY_FILE: {exc}")
     for warning in policy_warnings(policy):
         logging.getLogger("factorybot.policy").warning("approval policy %s: %s", policy.source, warning)
     return policy
 
 
 def cmd_policy_check(args: argparse.Namespace) -> None:
-    from bot.runtime.cli import EXIT_CONFIG, _settings
-    from bot.approvals.policy import PolicyError, load_policy
+    from bot.runtime.startup import EXIT_CONFIG, read_settings
+    from bot.approvals.policy import PolicyError
+    from bot.approvals.policy_file import load_policy
     from bot.approvals.policy_file import explain_policy
 
-    settings = _settings()  # FACTORY_ADMINS stands behind $FACTORY_ADMINS
+    settings = read_settings()  # FACTORY_ADMINS stands behind $FACTORY_ADMINS
     try:
         policy = load_policy(args.file, admins=settings.admins)
     except PolicyError as exc:
@@ -51,13 +53,13 @@ def cmd_policy_check(args: argparse.Namespace) -> None:
 
 
 def cmd_approvals_export(args: argparse.Namespace) -> None:
-    from bot.approvals.reports import export_rows, format_export
-    from bot.runtime.cli import _database, _settings
-    from bot.services import Services
+    from bot.approvals.reports import format_export
+    from bot.runtime.bootstrap import bootstrap
+    from bot.runtime.startup import open_database, read_settings
 
-    settings = _settings()
-    services = Services(settings=settings, db=_database(settings, auto_upgrade=True))
-    text = format_export(export_rows(services, since=args.since, until=args.until), args.format)
+    settings = read_settings()
+    reports = bootstrap(settings, db=open_database(settings, auto_upgrade=True)).services.approval_reports
+    text = format_export(reports.export_rows(since=args.since, until=args.until), args.format)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:

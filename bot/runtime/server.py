@@ -20,8 +20,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
 from storage.db import Database
@@ -37,13 +35,21 @@ WebhookReceiver = Callable[[dict[str, str], bytes], tuple[int, dict[str, Any]]]
 
 
 class FactoryWSGI:
-    """Routes requests to Bolt, to the MLflow webhook receiver, or to the health check."""
+    """Routes requests to Bolt (``slack``: Bolt's WSGI handler), to the MLflow webhook receiver,
+    or to the health check; ``load`` reports how busy the work after acknowledgements is."""
 
-    def __init__(self, app: App, db: Database, *, mlflow_webhook: WebhookReceiver | None = None) -> None:
-        self.app = app
-        self._slack = SlackRequestHandler(app, path=SLACK_PATH)
+    def __init__(
+        self,
+        slack: WSGIApp,
+        db: Database,
+        *,
+        mlflow_webhook: WebhookReceiver | None = None,
+        load: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self._slack = slack
         self._db = db
         self._mlflow_webhook = mlflow_webhook
+        self._load = load
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD")
@@ -63,13 +69,16 @@ class FactoryWSGI:
         return _json(start_response, status, answer)
 
     def _health(self, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """200 while the database answers; the load of the work after acknowledgements is
+        reported (``saturated`` means new slow commands are being turned away as busy)."""
+        load = self._load() if self._load else {}
         try:
             with self._db.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-            return _json(start_response, 200, {"ok": True, "database": "ok"})
         except Exception as exc:  # the health check reports, it does not raise
             log.warning("health check: database unreachable: %s", type(exc).__name__)
-            return _json(start_response, 503, {"ok": False, "database": "unreachable"})
+            return _json(start_response, 503, {"ok": False, "database": "unreachable", "after_ack": load})
+        return _json(start_response, 200, {"ok": True, "database": "ok", "after_ack": load})
 
 
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 413: "Payload Too Large",

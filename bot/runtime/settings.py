@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(None, validation_alias="FACTORY_POLICY_FILE")
     scheduler: Literal["on", "off"] = Field("on", validation_alias=AliasChoices("FACTORY_SCHEDULER"))
     listener_threads: int = Field(16, ge=1, le=256, validation_alias="FACTORY_LISTENER_THREADS")
+    after_ack_threads: int = Field(8, ge=1, le=256, validation_alias="FACTORY_AFTER_ACK_THREADS")
 
     @field_validator("slack_bot_token")
     @classmethod

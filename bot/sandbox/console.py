@@ -1,7 +1,7 @@
 """``factorybot sandbox``: the real bot, offline, with the Slack stand-in playing Slack.
 
 The app, the HTTP server and the database are the production ones on the embedded
-defaults (the scheduler is left off: a sandbox should not send digests); only Slack is replaced by :class:`bot.sandbox.SlackStandIn` on
+defaults (the scheduler is left off: nothing runs unasked); only Slack is replaced by :class:`bot.sandbox.SlackStandIn` on
 loopback.  Each line typed is sent as Slack would send it (a signed slash command or
 an App Home event) and the answer, plus every Web API call the bot made, is printed as
 plain text.  Without a terminal it just serves until stopped, so it also works as a
@@ -14,7 +14,7 @@ import secrets
 import shlex
 import sys
 import threading
-import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from bot.runtime.settings import Settings
@@ -28,7 +28,7 @@ You are {user} (an admin). Type a slash command such as `/factory help` or `/gui
 
 
 def run_sandbox(settings: Settings, *, port: int, interactive: bool | None = None, out: TextIO = sys.stdout) -> None:
-    from bot.runtime.bootstrap import build_wsgi
+    from bot.runtime.bootstrap import bootstrap
     from bot.runtime.server import start_in_thread
     from bot.sandbox import SlackRequestBuilder, SlackStandIn
     from storage.db import Database
@@ -47,14 +47,15 @@ def run_sandbox(settings: Settings, *, port: int, interactive: bool | None = Non
         )
         db = Database(sandbox.database_url)
         upgrade(db.engine)
-        server = start_in_thread(build_wsgi(sandbox, db=db), port=port)
+        bot = bootstrap(sandbox, db=db)
+        server = start_in_thread(bot.wsgi(), port=port)
         builder = SlackRequestBuilder(
             signing_secret=secret, url=f"{server.url}/slack/events", response_url_base=slack.response_url("")
         )
         try:
             print(INTRO.format(url=server.url, user=SANDBOX_USER), file=out)
             if interactive if interactive is not None else sys.stdin.isatty():
-                _repl(builder, slack, out)
+                _repl(builder, slack, out, drain=bot.after_ack.drain)
             else:
                 print(f"signing secret for this run: {secret}", file=out)
                 threading.Event().wait()
@@ -62,6 +63,7 @@ def run_sandbox(settings: Settings, *, port: int, interactive: bool | None = Non
             pass
         finally:
             server.stop()
+            bot.close()
 
 
 def _secret(value: str) -> Any:
@@ -70,7 +72,7 @@ def _secret(value: str) -> Any:
     return SecretStr(value)
 
 
-def _repl(builder: Any, slack: Any, out: TextIO) -> None:
+def _repl(builder: Any, slack: Any, out: TextIO, *, drain: Callable[[], object]) -> None:
     while True:
         try:
             line = input("factorybot> ").strip()
@@ -78,11 +80,14 @@ def _repl(builder: Any, slack: Any, out: TextIO) -> None:
             return
         if line in ("quit", "exit"):
             return
-        print(answer(line, builder, slack), file=out)
+        print(answer(line, builder, slack, drain=drain), file=out)
 
 
-def answer(line: str, builder: Any, slack: Any) -> str:
-    """Send one typed line as Slack would, and render what came back as plain text."""
+def answer(line: str, builder: Any, slack: Any, *, drain: Callable[[], object]) -> str:
+    """Send one typed line as Slack would, and render what came back as plain text.
+
+    ``drain`` waits for the work the bot does after acknowledging, so every Web API call
+    the line caused is shown with it."""
     if not line:
         return ""
     if line == "calls":
@@ -90,7 +95,12 @@ def answer(line: str, builder: Any, slack: Any) -> str:
     before = len(slack.calls())  # everything the bot asks of Slack from here on is shown
     replies = len(slack.calls("response_url"))
     if line == "home":
+        published = len(slack.calls("views.publish"))
         builder.event({"type": "app_home_opened", "user": SANDBOX_USER, "tab": "home", "channel": "D0SANDBOX"})
+        try:  # Slack's events are acknowledged before their listener runs: wait for its call
+            slack.wait_for("views.publish", count=published + 1, timeout=10)
+        except AssertionError:
+            return "(App Home was not published within 10 s)"
         reply = ""
     elif line.startswith("/"):
         command, _, text = line.partition(" ")
@@ -100,13 +110,12 @@ def answer(line: str, builder: Any, slack: Any) -> str:
         if resp.content:
             reply = render_text(resp.json())
         else:  # acknowledged at once, answered after slow work (MLflow…) through response_url
-            try:
-                reply = render_text(slack.wait_for("response_url", count=replies + 1, timeout=60)[replies].params)
-            except AssertionError:
-                reply = "(no answer within 60 s)"
+            drain()
+            answers = slack.calls("response_url")[replies:]
+            reply = render_text(answers[0].params) if answers else "(no answer)"
     else:
         return f"Not a slash command: {shlex.quote(line)}. Try /factory help, home, calls or quit."
-    time.sleep(0.3)  # let listeners that run after the ack make their Web API calls
+    drain()  # the Web API calls made after the ack belong to this line too
     calls = [c for c in slack.calls()[before:] if c.method != "response_url"]
     shown = [reply] + [f"[{c.method}]\n{render_text(c.params)}" for c in calls]
     return "\n".join(s for s in shown if s)

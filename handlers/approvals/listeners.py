@@ -1,40 +1,28 @@
-"""Approvals in Slack: ``/approval request|status|list``, ``/model deploy``, the buttons and the modals.
+"""Approvals in Slack: ``/approval request|status|list``, the buttons and the modals.
 
-Thin on purpose: each listener parses the payload, calls :mod:`bot.approvals.service`, renders
+Thin on purpose: each listener parses the payload, calls the approvals services, renders
 with :mod:`handlers.approvals.views` and answers.  Every rule (self-approval, eligibility,
-quorum, decided requests) is enforced by the service, so a crafted payload gets the
-same refusal as a click.  Action listeners ``ack()`` first; Web API work that follows a
-committed change (DMs, ``chat.update``) runs after the acknowledgement, and for slash
-commands, whose reply *is* the acknowledgement, on a small background pool.
+quorum, decided requests, a deployment's version) is enforced by the service, so a crafted
+payload gets the same refusal as a click.  Buttons acknowledge first and do their work on
+the after-ack pool; what follows a committed change (DMs, ``chat.update``) runs there too.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.models.blocks import Block
 
-from bot.approvals import service as approvals
-from handlers import blocks as views
-from handlers.approvals.notifier import SlackApprovalNotifier
-from bot.approvals.reports import LIST_LIMIT, SCOPES, list_for, parse_request_id, timeline
-from bot.approvals.routing import deliver, refresh, settle
-from bot.approvals.service import ApprovalError, Filed, InvalidRequest
-from bot.approvals.policy import MODEL_DEPLOYMENT
+from bot.approvals.model import ApprovalError, Filed, InvalidRequest
+from bot.approvals.reports import LIST_LIMIT, SCOPES, parse_request_id
 from bot.services import Services
-from handlers.approvals import views as approval_views
-from handlers.commands import CommandContext, Reply, SubHandler, after_ack
-from handlers.home import HOME_SECTIONS
-
-log = logging.getLogger(__name__)
-
+from handlers import blocks
+from handlers.after_ack import AfterAckPool, ack_then
+from handlers.approvals import views
+from handlers.slash import CommandContext, Reply, Routes
 
 # -- slash commands ------------------------------------------------------------------------------
 
@@ -45,7 +33,7 @@ def open_request_form(ctx: CommandContext) -> Reply | None:
     if policy.request_type(type_id) is None:
         return ctx.usage_error(f"`{ctx.args[0]}` is not a request type. Types: "
                                f"{', '.join(f'`{t.id}`' for t in policy.request_types)}.")
-    modal = approval_views.request_modal(policy, type_id=type_id, guilds=approvals.open_guilds(ctx.services))
+    modal = views.request_modal(policy, type_id=type_id, guilds=ctx.services.approvals.open_guilds())
     ctx.client.views_open(trigger_id=ctx.trigger_id, view=modal)
     return None
 
@@ -54,152 +42,101 @@ def show_status(ctx: CommandContext) -> Reply:
     if len(ctx.args) != 1:
         return ctx.usage_error("Which request? For example `/approval status AR-42`.")
     try:
-        view, events = timeline(ctx.services, request_id=parse_request_id(ctx.args[0]))
+        view, events = ctx.services.approval_reports.timeline(request_id=parse_request_id(ctx.args[0]))
     except ApprovalError as exc:
-        return views.error_message(str(exc))
-    return approval_views.status_message(view, events)
+        return blocks.error_message(str(exc))
+    return views.status_message(view, events)
 
 
 def show_list(ctx: CommandContext) -> Reply:
     scope = ctx.args[0].lower() if ctx.args else "mine"
     if len(ctx.args) > 1 or scope not in SCOPES:
         return ctx.usage_error(f"List `mine`, `pending` or `all`, not `{' '.join(ctx.args)}`.")
-    found = list_for(ctx.services, user=ctx.user_id, scope=scope)
-    return approval_views.list_message(scope, found, limit=LIST_LIMIT)
+    found = ctx.services.approval_reports.list_for(user=ctx.user_id, scope=scope)
+    return views.list_message(scope, found, limit=LIST_LIMIT)
 
 
-def model_deploy(ctx: CommandContext) -> Reply:
-    args = ctx.args
-    if len(args) == 2:
-        alias = ""
-    elif len(args) == 4 and args[2].lower() == "to":
-        alias = args[3]
-    else:
-        return ctx.usage_error("Say which model and version, and optionally the alias: "
-                               "`/model deploy churn 3 to production`.")
-    fields = {"model": args[0], "version": args[1], "alias": alias}
-    if args[1].isdigit() and (problem := ctx.services.deployment_executor.validate(fields)):
-        return views.error_message(problem, ctx.parsed.spec)
-    try:
-        filed = approvals.file_request(
-            ctx.services, requester=ctx.user_id, type_id=MODEL_DEPLOYMENT, source="command",
-            fields=fields, answers={},
-        )
-    except ApprovalError as exc:
-        return views.error_message(str(exc), ctx.parsed.spec)
-    route_in_background(ctx.services, ctx.client, filed)
-    return approval_views.filed_message(filed)
-
-
-ROUTES: dict[tuple[str, str], SubHandler] = {
+ROUTES: Routes = {
     ("/approval", "request"): open_request_form,
     ("/approval", "status"): show_status,
     ("/approval", "list"): show_list,
-    ("/model", "deploy"): after_ack(model_deploy),  # asks MLflow whether the version exists
 }
 
 
-def route_in_background(services: Services, client: WebClient, filed: Filed) -> None:
-    """DM the approvers and the requester once the command has its reply (also used by ``/model rollback``)."""
-    _in_background(_route_new_request, services, client, filed)
-
-
-def _route_new_request(services: Services, client: WebClient, filed: Filed) -> None:
-    """DM the approvers and the requester; hand an auto-approved deployment over."""
-    notifier = SlackApprovalNotifier(client)
-    deliver(services, notifier, request_id=filed.request.id)
-    if not filed.reachable:
-        notifier_safe(notifier.notify, filed.request, kind="unreachable", recipients=[filed.request.requester])
-    if filed.request.execution_status == "pending":
-        settle(services, notifier, request_id=filed.request.id, final=True)
-
-
-def notifier_safe(send: Callable[..., None], *args: Any, **kwargs: Any) -> None:
-    try:
-        send(*args, **kwargs)
-    except Exception as exc:
-        log.warning("approvals: a notice could not be sent: %s", exc)
-
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-_running: set[Future[None]] = set()
-
-
-def _in_background(fn: Callable[..., None], *args: Any) -> None:
-    """Run Web API work after a slash command's reply has gone back as its acknowledgement."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="approvals")
-        future = _pool.submit(_logged, fn, *args)
-        _running.add(future)
-    future.add_done_callback(_running.discard)
-
-
-def wait_for_background(timeout: float = 10.0) -> None:
-    """Block until the background work submitted so far is done (tests, clean shutdown)."""
-    with _pool_lock:
-        pending = list(_running)
-    wait(pending, timeout=timeout)
-
-
-def _logged(fn: Callable[..., None], *args: Any) -> None:
-    try:
-        fn(*args)
-    except Exception:
-        log.exception("approvals: background %s failed", fn.__name__)
+def route_new(services: Services, pool: AfterAckPool, filed: Filed) -> None:
+    """Tell the approvers and the requester once the reply has gone; if the pool is full the
+    SLA job delivers it (the request's delivery is claimed in the database when it is filed)."""
+    pool.submit(services.approval_routing.route_new, filed)
 
 
 # -- buttons and modals ------------------------------------------------------------------------
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
+    routing = services.approval_routing
+
+    def later(ack: Ack, respond: Respond, work: Callable[[], None]) -> None:
+        """Run a button's work after its ack; a refusal becomes an ephemeral answer to the clicker."""
+
+        def run() -> None:
+            try:
+                work()
+            except ApprovalError as exc:
+                respond(**blocks.error_message(str(exc)), response_type="ephemeral", replace_original=False)
+
+        ack_then(ack, respond, after_ack, run)
+
     def type_changed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         view = body.get("view") or {}
         type_id = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value", "")
-        modal = approval_views.request_modal(services.policy, type_id=type_id, guilds=approvals.open_guilds(services))
+        modal = views.request_modal(services.policy, type_id=type_id, guilds=services.approvals.open_guilds())
         client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=modal)
 
-    def approve(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        with _answering(respond):
-            decided = approvals.decide(services, request_id=_button_request(body), approver=_user(body),
-                                       verdict="approve")
-            settle(services, SlackApprovalNotifier(client), request_id=decided.request.id, final=decided.final)
+    def approve(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        def work() -> None:
+            decided = services.approvals.decide(request_id=_button_request(body), approver=_user(body),
+                                                verdict="approve")
+            routing.settle(request_id=decided.request.id, final=decided.final)
+
+        later(ack, respond, work)
 
     def reject(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        with _answering(respond):
-            view = approvals.check_can_decide(services, request_id=_button_request(body), user=_user(body))
-            modal = approval_views.reason_modal(view, callback_id=approval_views.REJECT_CALLBACK)
-            client.views_open(trigger_id=body["trigger_id"], view=modal)
+        try:  # a modal must open within 3 seconds of the click (its trigger_id expires): no pool
+            view = services.approvals.check_can_decide(request_id=_button_request(body), user=_user(body))
+        except ApprovalError as exc:
+            respond(**blocks.error_message(str(exc)), response_type="ephemeral", replace_original=False)
+            return
+        client.views_open(trigger_id=body["trigger_id"],
+                          view=views.reason_modal(view, callback_id=views.REJECT_CALLBACK))
 
     def comment(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        with _answering(respond):
-            view = approvals.check_can_comment(services, request_id=_button_request(body), user=_user(body))
-            modal = approval_views.reason_modal(view, callback_id=approval_views.COMMENT_CALLBACK)
-            client.views_open(trigger_id=body["trigger_id"], view=modal)
+        try:
+            view = services.approvals.check_can_comment(request_id=_button_request(body), user=_user(body))
+        except ApprovalError as exc:
+            respond(**blocks.error_message(str(exc)), response_type="ephemeral", replace_original=False)
+            return
+        client.views_open(trigger_id=body["trigger_id"],
+                          view=views.reason_modal(view, callback_id=views.COMMENT_CALLBACK))
 
-    def cancel(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        with _answering(respond):
-            view = approvals.cancel(services, request_id=_button_request(body), user=_user(body))
-            settle(services, SlackApprovalNotifier(client), request_id=view.id, final=True)
+    def cancel(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        def work() -> None:
+            view = services.approvals.cancel(request_id=_button_request(body), user=_user(body))
+            routing.settle(request_id=view.id, final=True)
 
-    def request_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        later(ack, respond, work)
+
+    def request_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = view.get("state", {}).get("values", {})
         try:
             type_id = json.loads(view.get("private_metadata") or "{}").get("type", "")
         except ValueError:
             type_id = ""
         try:
-            filed = approvals.file_request(
-                services, requester=_user(body), type_id=type_id, source="modal",
+            filed = services.approvals.file_request(
+                requester=_user(body), type_id=type_id, source="modal",
                 fields=_prefixed(values, "field:"), answers=_prefixed(values, "answer:"),
                 justification=_value(values.get("justification")) or "", guild=_value(values.get("guild")) or None,
             )
@@ -209,62 +146,38 @@ def register(app: App, services: Services) -> None:
         except ApprovalError as exc:
             ack(response_action="errors", errors=_errors({"type": str(exc)}, view, values))
             return
+        route_new(services, after_ack, filed)
         ack()
-        _route_new_request(services, client, filed)
 
-    def reject_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def reject_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         reason = _value(view.get("state", {}).get("values", {}).get("reason")) or ""
         try:
-            decided = approvals.decide(services, request_id=_modal_request(view), approver=_user(body),
-                                       verdict="reject", reason=reason)
+            decided = services.approvals.decide(request_id=_modal_request(view), approver=_user(body),
+                                                verdict="reject", reason=reason)
         except ApprovalError as exc:
             ack(response_action="errors", errors={"reason": str(exc)})
             return
+        after_ack.submit(routing.settle, request_id=decided.request.id, final=decided.final)
         ack()
-        settle(services, SlackApprovalNotifier(client), request_id=decided.request.id, final=decided.final)
 
-    def comment_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def comment_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         text = _value(view.get("state", {}).get("values", {}).get("comment")) or ""
         try:
-            commented = approvals.comment(services, request_id=_modal_request(view), author=_user(body), text=text)
+            commented = services.approvals.comment(request_id=_modal_request(view), author=_user(body), text=text)
         except ApprovalError as exc:
             ack(response_action="errors", errors={"comment": str(exc)})
             return
+        after_ack.submit(routing.refresh, request_id=commented.id)
         ack()
-        refresh(services, SlackApprovalNotifier(client), request_id=commented.id)
 
-    if approvals_home not in HOME_SECTIONS:  # register() runs once per app; the Home part once per process
-        HOME_SECTIONS.append(approvals_home)
-    app.action(approval_views.TYPE_ACTION)(type_changed)
-    app.action(approval_views.APPROVE_ACTION)(approve)
-    app.action(approval_views.REJECT_ACTION)(reject)
-    app.action(approval_views.COMMENT_ACTION)(comment)
-    app.action(approval_views.CANCEL_ACTION)(cancel)
-    app.view(approval_views.REQUEST_CALLBACK)(request_submitted)
-    app.view(approval_views.REJECT_CALLBACK)(reject_submitted)
-    app.view(approval_views.COMMENT_CALLBACK)(comment_submitted)
-
-
-def approvals_home(services: Services, user_id: str) -> list[Block]:
-    waiting = list_for(services, user=user_id, scope="pending")
-    mine = [v for v in list_for(services, user=user_id, scope="mine") if v.pending]
-    return approval_views.home_section(waiting=waiting, mine=mine)
-
-
-class _answering:
-    """Turn a refusal from the service into an ephemeral answer to the person who clicked."""
-
-    def __init__(self, respond: Respond) -> None:
-        self.respond = respond
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
-        if isinstance(exc, ApprovalError):
-            self.respond(**views.error_message(str(exc)), response_type="ephemeral", replace_original=False)
-            return True
-        return False
+    app.action(views.TYPE_ACTION)(type_changed)
+    app.action(views.APPROVE_ACTION)(approve)
+    app.action(views.REJECT_ACTION)(reject)
+    app.action(views.COMMENT_ACTION)(comment)
+    app.action(views.CANCEL_ACTION)(cancel)
+    app.view(views.REQUEST_CALLBACK)(request_submitted)
+    app.view(views.REJECT_CALLBACK)(reject_submitted)
+    app.view(views.COMMENT_CALLBACK)(comment_submitted)
 
 
 def _user(body: dict[str, Any]) -> str:

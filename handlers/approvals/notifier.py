@@ -1,8 +1,8 @@
-"""The Slack side of :class:`bot.approvals.service.ApprovalNotifier`: DMs, channel posts and in-place updates.
+"""The Slack side of :class:`bot.approvals.ports.ApprovalNotifier`: DMs, channel posts and in-place updates.
 
 The one place approvals call the Web API.  A DM is ``conversations.open`` then
 ``chat.postMessage`` (the returned ``channel`` and ``ts`` are kept so later decisions can
-``chat.update`` the same message).  The ``WebClient`` built by :func:`bot.runtime.bootstrap.build_web_client`
+``chat.update`` the same message).  The ``WebClient`` built by the composition root
 already retries rate limits and 5xx answers; whatever still fails is raised to the
 caller, which logs it and leaves the SLA job to retry.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from bot.approvals.service import MessageRef, RequestView
-from handlers.approvals import views as views
+from bot.approvals.model import MessageRef, RequestView
+from handlers.approvals import views
 
 
 class SlackApprovalNotifier:
@@ -34,10 +34,3 @@ class SlackApprovalNotifier:
 
     def _dm(self, user: str) -> str:
         return self.client.conversations_open(users=user)["channel"]["id"]
-
-
-def notifier_from_settings(settings: object) -> SlackApprovalNotifier:
-    """For the scheduler process, which has no Bolt app: a client on the same settings."""
-    from bot.runtime.bootstrap import build_web_client
-
-    return SlackApprovalNotifier(build_web_client(settings))  # type: ignore[arg-type]

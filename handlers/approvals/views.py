@@ -29,7 +29,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
 
-from bot.approvals.service import EventView, Filed, RequestView
+from bot.approvals.model import EventView, Filed, RequestView
 from bot.approvals.policy import MODEL_ROLLBACK, Policy, describe_groups
 from handlers.blocks import Message, context, message, section
 

@@ -1,5 +1,1 @@
 """Guilds in Slack: listeners, Block Kit views and the Slack adapters of the services' interfaces."""
-
-from handlers.guilds.listeners import ROUTES, register
-
-__all__ = ["ROUTES", "register"]

@@ -1,11 +1,11 @@
 """``/guild``: list, info, join, leave, profile, create, lead, archive — plus their buttons,
-the profile modal, channel membership events and the guilds part of App Home.
+the profile modal and channel membership events.
 
 Each listener parses the payload, calls :class:`bot.guilds.service.GuildService` or
 :class:`bot.guilds.members.MemberService`, renders with :mod:`handlers.guilds.views` and replies.
-Routes that call Slack more than once (join, create, profile) are :func:`after_ack`, so
-the acknowledgement never waits on the Web API.  A :class:`GuildError` becomes an
-ephemeral message that says what was wrong; nothing was changed.
+Routes that call Slack more than once (join, create, profile) run after the ack, so the
+acknowledgement never waits on the Web API.  A :class:`GuildError` becomes an ephemeral
+message that says what was wrong; nothing was changed.
 """
 
 from __future__ import annotations
@@ -15,32 +15,27 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.models.blocks import Block
 
-from handlers import blocks as views
-from handlers.command_specs import UsageError
+from bot.guilds.members import ProfileError
 from bot.guilds.service import ChannelInvite, GuildError, GuildQuery, GuildService
-from bot.guilds.members import MemberService, ProfileError
 from bot.services import Services
+from handlers import blocks as views
+from handlers.after_ack import AfterAckPool, ack_then
+from handlers.command_specs import UsageError
 from handlers.guilds import views as guild_views
-from handlers.commands import CommandContext, Reply, SubHandler, guarded
-from handlers.guilds.slack import SlackChannels, SlackDirectory, channel_id_of, user_id_of
-from handlers.home import HOME_SECTIONS, publish_home
+from handlers.guilds.slack import channel_id_of, user_id_of
+from handlers.home import publish_home
+from handlers.slash import CommandContext, Reply, Routes, SubHandler, guarded
 
 log = logging.getLogger(__name__)
 
 
-def _guilds(services: Services) -> GuildService:
-    return GuildService(services.db, is_admin=services.is_admin)
-
-
-def _remember(services: Services, client: WebClient, *user_ids: str) -> None:
-    """Refresh the cached name and time zone of people the bot just met (never fails the request)."""
-    for user_id in user_ids:
-        try:
-            MemberService(services.db).remember(user_id, SlackDirectory(client))
-        except Exception as exc:  # a stale cache is better than a failed join
-            log.warning("could not refresh member %s: %s", user_id, exc)
+def remember(services: Services, user_id: str) -> None:
+    """Refresh the cached name and time zone of someone the bot just met (never fails the request)."""
+    try:
+        services.members.remember(user_id)
+    except Exception as exc:  # a stale cache is better than a failed join
+        log.warning("could not refresh member %s: %s", user_id, exc)
 
 
 def _guarded(handler: SubHandler, *, slow: bool = False) -> SubHandler:
@@ -65,30 +60,29 @@ def _query(args: tuple[str, ...]) -> GuildQuery:
 
 def list_guilds(ctx: CommandContext) -> Reply:
     page = int(ctx.args[0]) - 1 if ctx.args and ctx.args[0].isdigit() else 0
-    return guild_views.list_message(_guilds(ctx.services).page(ctx.user_id, page))
+    return guild_views.list_message(ctx.services.guilds.page(ctx.user_id, page))
 
 
 def info(ctx: CommandContext) -> Reply:
-    return guild_views.info_message(_guilds(ctx.services).info(ctx.user_id, _query(ctx.args)))
+    return guild_views.info_message(ctx.services.guilds.info(ctx.user_id, _query(ctx.args)))
 
 
 def join(ctx: CommandContext) -> Reply:
-    change = _guilds(ctx.services).join(ctx.user_id, _query(ctx.args), source="command")
-    invite = SlackChannels(ctx.client).invite(change.card.channel_id, ctx.user_id)
-    _remember(ctx.services, ctx.client, ctx.user_id)
-    return guild_views.joined_message(change, invite)
+    change = ctx.services.guilds.join(ctx.user_id, _query(ctx.args), source="command")
+    remember(ctx.services, ctx.user_id)
+    return guild_views.joined_message(change, change.invite)
 
 
 def leave(ctx: CommandContext) -> Reply:
     """Leaving the guild does not remove anyone from the channel; the reply says so."""
-    change = _guilds(ctx.services).leave(ctx.user_id, _query(ctx.args), source="command")
+    change = ctx.services.guilds.leave(ctx.user_id, _query(ctx.args), source="command")
     return guild_views.left_message(change)
 
 
 def profile(ctx: CommandContext) -> None:
-    members = MemberService(ctx.services.db)
-    ctx.client.views_open(trigger_id=ctx.trigger_id, view=guild_views.profile_modal(members.profile(ctx.user_id)))
-    _remember(ctx.services, ctx.client, ctx.user_id)
+    ctx.client.views_open(trigger_id=ctx.trigger_id,
+                          view=guild_views.profile_modal(ctx.services.members.profile(ctx.user_id)))
+    remember(ctx.services, ctx.user_id)
     return None
 
 
@@ -104,17 +98,11 @@ def create(ctx: CommandContext) -> Reply:
                 "as you type `#`, so Slack sends me its ID."
             )
         raise UsageError(f"`{channel_ref}` is not a channel: the second argument is the guild's #channel.")
-    channels = SlackChannels(ctx.client)
-    card = _guilds(ctx.services).create(
+    created = ctx.services.guilds.create(
         ctx.user_id, slug=slug, channel_id=channel_id, name=_unescape(name),
-        description=_unescape(" ".join(description)), channels=channels,
+        description=_unescape(" ".join(description)),
     )
-    in_channel, adopted = channels.enter(channel_id), 0
-    if in_channel:
-        bot_user_id = channels.bot_user_id()
-        people = [m for m in channels.members(channel_id) if m != bot_user_id]
-        adopted = _guilds(ctx.services).adopt_channel_members(card.slug, people)
-    return guild_views.created_message(card, adopted=adopted, in_channel=in_channel)
+    return guild_views.created_message(created.card, adopted=created.adopted, in_channel=created.in_channel)
 
 
 def lead(ctx: CommandContext) -> Reply:
@@ -128,15 +116,15 @@ def lead(ctx: CommandContext) -> Reply:
             "so Slack sends me their ID."
         )
     added = verb.lower() == "add"
-    card = _guilds(ctx.services).change_lead(ctx.user_id, _query(tuple(guild_words)), member_id, add=added)
+    card = ctx.services.guilds.change_lead(ctx.user_id, _query(tuple(guild_words)), member_id, add=added)
     return guild_views.lead_changed_message(card, member_id, added=added)
 
 
 def archive(ctx: CommandContext) -> Reply:
-    return guild_views.archived_message(_guilds(ctx.services).archive(ctx.user_id, _query(ctx.args)))
+    return guild_views.archived_message(ctx.services.guilds.archive(ctx.user_id, _query(ctx.args)))
 
 
-ROUTES: dict[tuple[str, str], SubHandler] = {
+ROUTES: Routes = {
     ("/guild", "list"): _guarded(list_guilds),
     ("/guild", "info"): _guarded(info),
     ("/guild", "join"): _guarded(join, slow=True),
@@ -148,31 +136,31 @@ ROUTES: dict[tuple[str, str], SubHandler] = {
 }
 
 
-# -- buttons, modal, events, Home ----------------------------------------------------
+# -- buttons, modal, events ----------------------------------------------------------
 
 
-def home_section(services: Services, user_id: str) -> list[Block]:
-    return guild_views.home_blocks(_guilds(services).home(user_id))
+def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
+    guilds = services.guilds
 
-
-def register(app: App, services: Services) -> None:
     def membership_button(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack_then(ack, respond, after_ack, change_membership, body, client, respond)
+
+    def change_membership(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         """Join/Leave on a list page, a guild card or App Home: the same service as the commands."""
-        ack()
         action = body["actions"][0]
         user_id = body["user"]["id"]
         slug, origin = guild_views.parse_button_value(action.get("value", ""))
-        guilds, invite = _guilds(services), None
+        invite = None
         try:
             if action["action_id"] == guild_views.JOIN_ACTION:
                 change = guilds.join(user_id, GuildQuery(text=slug), source="button")
-                invite = SlackChannels(client).invite(change.card.channel_id, user_id)
+                invite = change.invite
                 notice = guild_views.join_notice(change.card, invite)
             else:
                 notice = guild_views.leave_notice(guilds.leave(user_id, GuildQuery(text=slug), source="button").card)
         except GuildError as exc:
             notice = f":warning: {exc}"
-        _remember(services, client, user_id)
+        remember(services, user_id)
         if (body.get("container") or {}).get("type") == "view":
             publish_home(client, services, user_id)
             if invite in (ChannelInvite.UNREACHABLE, ChannelInvite.FAILED):
@@ -182,18 +170,20 @@ def register(app: App, services: Services) -> None:
             respond(replace_original=True, response_type="ephemeral", **reply)
 
     def list_page(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+        ack_then(ack, respond, after_ack, show_page, body, respond)
+
+    def show_page(body: dict[str, Any], respond: Respond) -> None:
         value = body["actions"][0].get("value", "0")
         page = int(value) if value.isdigit() else 0
-        reply = guild_views.list_message(_guilds(services).page(body["user"]["id"], page))
+        reply = guild_views.list_message(guilds.page(body["user"]["id"], page))
         respond(replace_original=True, response_type="ephemeral", **reply)
 
     def open_profile(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         user_id = body["user"]["id"]
-        view = guild_views.profile_modal(MemberService(services.db).profile(user_id))
+        view = guild_views.profile_modal(services.members.profile(user_id))
         client.views_open(trigger_id=body["trigger_id"], view=view)
-        _remember(services, client, user_id)
+        after_ack.submit(remember, services, user_id)
 
     def profile_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = view.get("state", {}).get("values", {})
@@ -202,7 +192,7 @@ def register(app: App, services: Services) -> None:
             return (values.get(field, {}).get(field) or {}).get("value") or ""
 
         try:
-            saved = MemberService(services.db).update_profile(
+            saved = services.members.update_profile(
                 body["user"]["id"], teach_text=text("teach"), learn_text=text("learn")
             )
         except ProfileError as exc:
@@ -210,19 +200,16 @@ def register(app: App, services: Services) -> None:
             return
         ack(response_action="update", view=guild_views.profile_saved_view(saved))
 
-    def channel_membership(
-        event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient
-    ) -> None:
+    def channel_membership(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         """Joining or leaving a guild's channel joins or leaves the guild; no invitation back."""
         user_id, channel_id = event.get("user"), event.get("channel")
         if not user_id or not channel_id or user_id == context.bot_user_id:
             return
         # Namespaced: another capability may de-duplicate the same Slack event for its own purpose.
         event_key = "guilds:" + (body.get("event_id") or f"{channel_id}:{user_id}:{event.get('event_ts')}")
-        guilds = _guilds(services)
         sync = guilds.channel_joined if event["type"] == "member_joined_channel" else guilds.channel_left
         if sync(event_key=event_key, channel_id=channel_id, user_id=user_id) is not None:
-            _remember(services, client, user_id)
+            after_ack.submit(remember, services, user_id)
 
     app.action(guild_views.JOIN_ACTION)(membership_button)
     app.action(guild_views.LEAVE_ACTION)(membership_button)
@@ -232,8 +219,6 @@ def register(app: App, services: Services) -> None:
     app.view(guild_views.PROFILE_CALLBACK)(profile_submitted)
     app.event("member_joined_channel")(channel_membership)
     app.event("member_left_channel")(channel_membership)
-    if home_section not in HOME_SECTIONS:  # register() runs once per app; the Home part once per process
-        HOME_SECTIONS.append(home_section)
 
 
 def _refreshed(guilds: GuildService, user_id: str, slug: str, origin: str | None, notice: str) -> Reply:

@@ -1,8 +1,7 @@
 """Slack's side of guilds: the user directory, channel facts, invitations, channel members.
 
-These implement the protocols the services take (:class:`bot.guilds.members.Directory`,
-:class:`bot.guilds.service.Channels`) and the one thing only Slack can do, putting a person in a
-channel.  Slack's error codes become plain outcomes here, so the services and the
+These implement the interfaces the services own (:class:`bot.guilds.members.Directory`,
+:class:`bot.guilds.service.Channels`); the composition root hands them in.  Slack's error codes become plain outcomes here, so the services and the
 views never see a ``SlackApiError``.
 """
 
@@ -115,15 +114,13 @@ class SlackChannels:
         return ChannelInvite.INVITED
 
     def members(self, channel_id: str) -> list[str]:
-        """Every member of the channel (all pages of ``conversations.members``)."""
+        """Every member of the channel but the bot (all pages of ``conversations.members``)."""
+        bot_user_id = str(self._client.auth_test()["user_id"])
         found: list[str] = []
         cursor = None
         while True:
             page = self._client.conversations_members(channel=channel_id, limit=1000, cursor=cursor)
-            found.extend(page.get("members", []))
+            found.extend(m for m in page.get("members", []) if m != bot_user_id)
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return found
-
-    def bot_user_id(self) -> str:
-        return str(self._client.auth_test()["user_id"])

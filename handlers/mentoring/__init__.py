@@ -1,5 +1,1 @@
 """Mentoring in Slack: listeners, Block Kit views and the Slack adapters of the services' interfaces."""
-
-from handlers.mentoring.listeners import ROUTES, register
-
-__all__ = ["ROUTES", "register"]

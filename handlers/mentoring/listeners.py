@@ -9,76 +9,56 @@ replies.  ``round now`` sends introductions, so it answers after the ack.  A
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from handlers import blocks as views
-from handlers.command_specs import UsageError
-from bot.guilds.members import MemberService
-from bot.mentoring.service import MentoringError, MentoringService
-from bot.mentoring.rounds import DeliveryReport, RoundService
+from bot.mentoring.service import MentoringError
 from bot.services import Services
+from handlers import blocks as views
+from handlers.after_ack import AfterAckPool, ack_then
+from handlers.command_specs import UsageError
+from handlers.guilds.listeners import remember
+from handlers.guilds.slack import user_id_of
 from handlers.mentoring import views as mentoring_views
-from handlers.commands import CommandContext, Reply, SubHandler, guarded
-from handlers.guilds.slack import SlackDirectory, user_id_of
-from handlers.mentoring.delivery import SlackMentoringDelivery
+from handlers.slash import CommandContext, Reply, Routes, SubHandler, guarded
 from storage.models import utcnow
-
-log = logging.getLogger(__name__)
-
-
-def _service(services: Services) -> MentoringService:
-    return MentoringService(services.db, zone=services.settings.zone, is_admin=services.is_admin)
-
-
-def _rounds(services: Services) -> RoundService:
-    return RoundService(services.db, zone=services.settings.zone)
 
 
 def _guarded(handler: SubHandler, *, slow: bool = False) -> SubHandler:
     return guarded(handler, MentoringError, slow=slow)
 
 
-def _remember(ctx: CommandContext) -> None:
-    """Matching needs the person's time zone: refresh it from Slack's directory (never fails the command)."""
-    try:
-        MemberService(ctx.services.db).remember(ctx.user_id, SlackDirectory(ctx.client))
-    except Exception as exc:
-        log.warning("could not refresh member %s: %s", ctx.user_id, exc)
-
-
 def offer(ctx: CommandContext) -> Reply:
-    enrolled = _service(ctx.services).offer(ctx.user_id, ctx.args)
-    _remember(ctx)
-    return mentoring_views.enrolled_message(enrolled, zone=ctx.services.settings.zone)
+    enrolled = ctx.services.mentoring.offer(ctx.user_id, ctx.args)
+    remember(ctx.services, ctx.user_id)  # matching needs the person's time zone
+    return mentoring_views.enrolled_message(enrolled, zone=ctx.services.zone)
 
 
 def seek(ctx: CommandContext) -> Reply:
-    enrolled = _service(ctx.services).seek(ctx.user_id, ctx.args)
-    _remember(ctx)
-    return mentoring_views.enrolled_message(enrolled, zone=ctx.services.settings.zone)
+    enrolled = ctx.services.mentoring.seek(ctx.user_id, ctx.args)
+    remember(ctx.services, ctx.user_id)  # matching needs the person's time zone
+    return mentoring_views.enrolled_message(enrolled, zone=ctx.services.zone)
 
 
 def status(ctx: CommandContext) -> Reply:
-    return mentoring_views.status_message(_service(ctx.services).status(ctx.user_id), zone=ctx.services.settings.zone)
+    return mentoring_views.status_message(ctx.services.mentoring.status(ctx.user_id), zone=ctx.services.zone)
 
 
 def pause(ctx: CommandContext) -> Reply:
     if ctx.args and (ctx.args[0].lower() != "until" or len(ctx.args) != 2):
         raise UsageError("Usage: `/mentor pause` or `/mentor pause until 2027-01-15`.")
-    until = _service(ctx.services).pause(ctx.user_id, ctx.args[1] if ctx.args else None)
-    return mentoring_views.paused_message(until, zone=ctx.services.settings.zone)
+    until = ctx.services.mentoring.pause(ctx.user_id, ctx.args[1] if ctx.args else None)
+    return mentoring_views.paused_message(until, zone=ctx.services.zone)
 
 
 def resume(ctx: CommandContext) -> Reply:
-    _service(ctx.services).resume(ctx.user_id)
+    ctx.services.mentoring.resume(ctx.user_id)
     return mentoring_views.notice_message(":arrow_forward: Welcome back: you are in the next round.")
 
 
 def stop(ctx: CommandContext) -> Reply:
-    _service(ctx.services).stop(ctx.user_id)
+    ctx.services.mentoring.stop(ctx.user_id)
     return mentoring_views.notice_message(
         "You have left mentoring: no more rounds. `/mentor offer` or `/mentor seek` brings you back."
     )
@@ -88,7 +68,7 @@ def avoid(ctx: CommandContext) -> Reply:
     other = user_id_of(ctx.args[0]) if len(ctx.args) == 1 else None
     if other is None:
         raise UsageError("Usage: `/mentor avoid @user` — pick the person from Slack's autocomplete list.")
-    added = _service(ctx.services).avoid(ctx.user_id, other)
+    added = ctx.services.mentoring.avoid(ctx.user_id, other)
     note = "Done" if added else "Already noted"
     return mentoring_views.notice_message(f"{note}: you and <@{other}> will not be matched. Nobody else is told.")
 
@@ -96,23 +76,17 @@ def avoid(ctx: CommandContext) -> Reply:
 def round_now(ctx: CommandContext) -> Reply:
     if not ctx.args or ctx.args[0].lower() != "now" or len(ctx.args) > 2:
         raise UsageError("Usage: `/mentor round now [guild]`.")
-    if not ctx.services.is_admin(ctx.user_id):
-        raise MentoringError("Only factorybot admins can start a round.")
-    rounds = _rounds(ctx.services)
-    slug = rounds.program_for(ctx.args[1].lower() if len(ctx.args) == 2 else None)
-    outcome = rounds.run_round(slug, now=utcnow(), started_by=ctx.user_id)
-    if outcome.ran:
-        delivery = SlackMentoringDelivery(ctx.client, zone=ctx.services.settings.zone)
-        rounds.deliver(delivery, outcome, DeliveryReport())
-    return mentoring_views.round_message(outcome, zone=ctx.services.settings.zone)
+    guild = ctx.args[1].lower() if len(ctx.args) == 2 else None
+    outcome = ctx.services.rounds.run_round_now(ctx.user_id, guild, now=utcnow())
+    return mentoring_views.round_message(outcome, zone=ctx.services.zone)
 
 
 def stats(ctx: CommandContext) -> Reply:
-    found = _service(ctx.services).stats(ctx.user_id, ctx.args[0] if ctx.args else None)
+    found = ctx.services.mentoring.stats(ctx.user_id, ctx.args[0] if ctx.args else None)
     return mentoring_views.stats_message(found)
 
 
-ROUTES: dict[tuple[str, str], SubHandler] = {
+ROUTES: Routes = {
     ("/mentor", "offer"): _guarded(offer, slow=True),
     ("/mentor", "seek"): _guarded(seek, slow=True),
     ("/mentor", "status"): _guarded(status),
@@ -125,16 +99,18 @@ ROUTES: dict[tuple[str, str], SubHandler] = {
 }
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
     def checkin_answer(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack_then(ack, respond, after_ack, record_answer, body, respond)
+
+    def record_answer(body: dict[str, Any], respond: Respond) -> None:
         """A "Did you meet?" button: one answer per person and match; a repeat click changes nothing."""
-        ack()
         action = body["actions"][0]
         answer = action["action_id"].removeprefix("mentoring_checkin_")
         user_id = body["user"]["id"]
         try:
             match_id = int(action.get("value", ""))
-            outcome = _rounds(services).record_answer(match_id=match_id, member_id=user_id, answer=answer)
+            outcome = services.rounds.record_answer(match_id=match_id, member_id=user_id, answer=answer)
             reply = mentoring_views.answered_message(user_id, answer, changed=outcome.changed)
         except ValueError:
             reply = views.error_message("This check-in button is broken; please answer with `/mentor status`.")

@@ -8,10 +8,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.models import registry as model_registry
 from bot.models.deployments import Outcome
 from handlers.models import views as views
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +22,8 @@ class SlackDeploymentReporter:
     never undoes the deployment, which MLflow and the database already hold.
     """
 
-    def __init__(self, client: WebClient, db: Database) -> None:
+    def __init__(self, client: WebClient) -> None:
         self._client = client
-        self._db = db
 
     def report(self, outcome: Outcome) -> None:
         message = views.outcome(outcome)
@@ -36,7 +33,7 @@ class SlackDeploymentReporter:
         if thread.get("channel") and thread.get("thread_ts"):
             self._post(channel=thread["channel"], thread_ts=thread["thread_ts"], **message)
         if outcome.status == "done":
-            for channel in model_registry.watchers(self._db, outcome.model):
+            for channel in outcome.watchers:
                 self._post(channel=channel, **message)
 
     def _dm(self, user_id: str, message: dict[str, Any]) -> None:

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
+from pydantic import SecretStr
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.runtime.server import WebhookReceiver
-from bot.services import Services
-from handlers.models import views as views
-from bot.models.webhooks import WebhookRejected, record_event, verify
+from bot.models.registry import ModelService
+from bot.models.webhooks import WebhookRejected, verify
+from handlers.models import views
+
+# (headers, body) -> (HTTP status, JSON answer), served at POST /mlflow/webhook
+WebhookReceiver = Callable[[dict[str, str], bytes], tuple[int, dict[str, Any]]]
 
 log = logging.getLogger(__name__)
 
 
-def make_receiver(services: Services, client: WebClient) -> WebhookReceiver | None:
+def make_receiver(secret: SecretStr | None, models: ModelService, client: WebClient) -> WebhookReceiver | None:
     """The receiver, or None (the route answers 404) when ``MLFLOW_WEBHOOK_SECRET`` is not set."""
-    secret = services.settings.mlflow_webhook_secret
     if secret is None:
         return None
 
@@ -28,7 +31,7 @@ def make_receiver(services: Services, client: WebClient) -> WebhookReceiver | No
         except WebhookRejected as exc:
             log.warning("MLflow webhook rejected: %s", exc)
             return exc.status, {"ok": False, "error": str(exc)}
-        channels = record_event(services.db, event)
+        channels = models.record_event(event)
         if channels is None:
             return 200, {"ok": True, "duplicate": True}
         for channel in channels:

@@ -6,8 +6,7 @@ import threading
 import time
 from typing import Any
 
-from bot.approvals.service import RequestView
-from bot.approvals.ports import ExecutionResult
+from bot.approvals.model import ExecutionResult, RequestView
 from bot.sandbox import SlackStandIn
 from storage import approvals as store
 from storage.db import Database

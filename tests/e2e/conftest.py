@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.runtime.bootstrap import build_wsgi
-from bot.runtime.server import FactoryWSGI, RunningServer, start_in_thread
+from bot.runtime.bootstrap import Bot, bootstrap
+from bot.runtime.server import RunningServer, start_in_thread
 from bot.runtime.settings import Settings, load_settings
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from storage.db import Database
@@ -57,20 +57,26 @@ def bot_settings(database_url: str, slack: SlackStandIn) -> Settings:
 
 
 @pytest.fixture
-def bot_server(bot_settings: Settings, database: Database) -> Iterator[RunningServer]:
-    wsgi = build_wsgi(bot_settings, db=database)
-    server = start_in_thread(wsgi)
+def bot_parts() -> dict[str, Any]:
+    """The parts a test module replaces, passed to ``bootstrap`` by name (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def bot(bot_settings: Settings, database: Database, bot_parts: dict[str, Any]) -> Iterator[Bot]:
+    """The whole bot, built by the composition root as in production."""
+    built = bootstrap(bot_settings, db=database, **bot_parts)
+    yield built
+    built.drain()  # nothing may still run when the next test empties the database
+    built.close()
+
+
+@pytest.fixture
+def bot_server(bot: Bot) -> Iterator[RunningServer]:
+    """The bot served over HTTP by waitress on loopback."""
+    server = start_in_thread(bot.wsgi())
     yield server
     server.stop()
-    drain(wsgi)
-
-
-def drain(wsgi: FactoryWSGI) -> None:
-    """Let work that runs after the ack finish before the next test empties the database."""
-    import handlers.approvals.listeners
-
-    wsgi.app.listener_runner.listener_executor.shutdown(wait=True)
-    handlers.approvals.listeners.wait_for_background()
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.approvals import service as approvals
-from bot.services import Services
+from bot.runtime.bootstrap import bootstrap
+from tests.e2e.approval_helpers import CountingExecutor
 from bot.runtime.settings import load_settings
 from storage.db import Database
 from tests.e2e.conftest import ADMIN, BOT_TOKEN, MEMBER, SIGNING_SECRET
@@ -66,10 +66,11 @@ def test_a_broken_policy_file_stops_start_up_with_one_line(tmp_path: Path, comma
 
 
 def test_approvals_export_writes_the_audit_trail_as_csv_and_json(tmp_path: Path, database_url: str, database: Database) -> None:
-    services = Services(settings=load_settings(DATABASE_URL=database_url, FACTORY_ADMINS=ADMIN), db=database)
-    filed = approvals.file_request(services, requester=MEMBER, type_id="model_deployment", source="command",
+    settings = load_settings(DATABASE_URL=database_url, FACTORY_ADMINS=ADMIN)
+    services = bootstrap(settings, db=database, executor=CountingExecutor()).services
+    filed = services.approvals.file_request(requester=MEMBER, type_id="model_deployment", source="command",
                                    fields={"model": "churn", "version": "3"}, answers={})
-    approvals.decide(services, request_id=filed.request.id, approver=ADMIN, verdict="reject", reason="not yet, sorry")
+    services.approvals.decide(request_id=filed.request.id, approver=ADMIN, verdict="reject", reason="not yet, sorry")
     env = {"DATABASE_URL": database_url}
 
     proc = _run("approvals", "export", "--since", "2020-01-01", "--format", "csv", env=env, cwd=tmp_path)

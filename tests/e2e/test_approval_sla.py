@@ -7,16 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-import handlers.approvals.listeners as approval_handlers
 import jobs
-from bot.runtime.bootstrap import build_wsgi
 from bot.approvals.reports import approval_figures
-from bot.runtime.server import RunningServer, start_in_thread
-from bot.services import Services
-from bot.runtime.settings import Settings
+from bot.runtime.bootstrap import Bot
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from jobs import JobContext
-from jobs.approvals import run_sla, run_sla_with
+from jobs.approvals import run_sla
 from storage import approvals as store
 from storage.db import Database
 from storage.models import utcnow
@@ -35,23 +31,21 @@ from tests.e2e.conftest import ADMIN, MEMBER
 
 
 @pytest.fixture
-def bot_server(bot_settings: Settings, database: Database) -> Iterator[RunningServer]:
-    services = Services(settings=bot_settings, db=database, deployment_executor=CountingExecutor())
-    wsgi = build_wsgi(bot_settings, services=services)
-    server = start_in_thread(wsgi)
-    yield server
-    server.stop()
-    wsgi.app.listener_runner.listener_executor.shutdown(wait=True)
-    approval_handlers.wait_for_background()
+def bot_parts() -> dict[str, object]:
+    return {"executor": CountingExecutor()}
 
 
 @pytest.fixture
-def context(bot_settings: Settings, database: Database) -> Iterator[JobContext]:
-    """The scheduler's job context, with no notifier: the job builds its Slack client from the settings."""
-    context = JobContext(settings=bot_settings, db=database)
+def context(bot: Bot, database: Database) -> Iterator[JobContext]:
+    """The scheduler's job context: the same services the listeners call."""
+    context = JobContext(services=bot.services, db=database)
     jobs.set_context(context)
     yield context
     jobs.set_context(None)
+
+
+def run_sla_with(context: JobContext, *, now):  # noqa: ANN001, ANN201
+    return context.services.approval_routing.sla_tick(now=now)
 
 
 def deploy(signed: SlackRequestBuilder, database: Database, text: str = "churn 3") -> int:

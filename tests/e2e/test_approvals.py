@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-import handlers.approvals.listeners as approval_handlers
-from bot.runtime.bootstrap import build_wsgi
-from bot.approvals.policy import parse_policy
-from bot.runtime.server import RunningServer, start_in_thread
-from bot.services import Services
+from bot.runtime.bootstrap import bootstrap
+from bot.approvals.policy_file import parse_policy
+from bot.runtime.server import start_in_thread
 from bot.runtime.settings import Settings
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from storage.approvals import list_requests
@@ -54,18 +51,11 @@ def executor() -> CountingExecutor:
 
 
 @pytest.fixture
-def bot_server(
-    bot_settings: Settings, database: Database, executor: CountingExecutor, policy_text: str | None
-) -> Iterator[RunningServer]:
-    policy = parse_policy(policy_text, source="test.yml", admins=bot_settings.admins) if policy_text else None
-    services = Services(settings=bot_settings, db=database, deployment_executor=executor, policy_override=policy)
-    wsgi = build_wsgi(bot_settings, services=services)
-    server = start_in_thread(wsgi)
-    yield server
-    server.stop()
-    # Let post-ack work finish before the next test empties the database.
-    wsgi.app.listener_runner.listener_executor.shutdown(wait=True)
-    approval_handlers.wait_for_background()
+def bot_parts(bot_settings: Settings, executor: CountingExecutor, policy_text: str | None) -> dict[str, object]:
+    parts: dict[str, object] = {"executor": executor}
+    if policy_text:
+        parts["policy"] = parse_policy(policy_text, source="test.yml", admins=bot_settings.admins)
+    return parts
 
 
 def deploy(signed: SlackRequestBuilder, database: Database, *, user: str = MEMBER, text: str = "churn 3") -> int:
@@ -409,8 +399,8 @@ def test_factory_policy_file_replaces_the_built_in_policy(
     policy = tmp_path / "policy.yml"
     policy.write_text(CHANNEL_POLICY)
     settings = bot_settings.model_copy(update={"policy_file": policy})
-    wsgi = build_wsgi(settings, services=Services(settings=settings, db=database, deployment_executor=CountingExecutor()))
-    server = start_in_thread(wsgi)
+    bot = bootstrap(settings, db=database, executor=CountingExecutor())
+    server = start_in_thread(bot.wsgi())
     try:
         with SlackRequestBuilder(signing_secret=SIGNING_SECRET, url=f"{server.url}/slack/events",
                                  response_url_base=slack.response_url("")) as signed:
@@ -418,5 +408,4 @@ def test_factory_policy_file_replaces_the_built_in_policy(
             assert set(wait_messages(database, request_id, count=2)) == {("requester", MEMBER), ("channel", "C0APPROVALS")}
     finally:
         server.stop()
-        wsgi.app.listener_runner.listener_executor.shutdown(wait=True)
-        approval_handlers.wait_for_background()
+        bot.drain()

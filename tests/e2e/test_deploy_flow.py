@@ -107,18 +107,18 @@ def test_an_unknown_model_or_version_is_refused_before_anyone_is_asked(
 
 
 def test_rollbacks_cannot_be_filed_through_the_form(signed, slack, database) -> None:  # noqa: ANN001
-    from bot.approvals import service as approvals
-    from bot.services import Services
+    from bot.approvals.model import InvalidRequest
+    from bot.runtime.bootstrap import bootstrap
 
-    services = Services(settings=load_settings(DATABASE_URL=database.url), db=database)
-    with pytest.raises(approvals.InvalidRequest, match="Rollbacks are filed with `/model rollback"):
-        approvals.file_request(services, requester=MEMBER, type_id="model_rollback", source="modal",
+    services = bootstrap(load_settings(DATABASE_URL=database.url), db=database).services
+    with pytest.raises(InvalidRequest, match="Rollbacks are filed with `/model rollback"):
+        services.approvals.file_request(requester=MEMBER, type_id="model_rollback", source="modal",
                                fields={"model": "m", "alias": "production", "version": "1"}, answers={},
                                justification="x")
 
 
 def test_mlflow_down_when_approved_keeps_the_deployment_and_the_retry_job_finishes_it(
-    signed, slack, database, mlflow_server, mlflow_client, model_name, bot_settings  # noqa: ANN001
+    signed, slack, database, mlflow_server, mlflow_client, model_name, bot  # noqa: ANN001
 ) -> None:
     seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}, {"auc": 0.9}], aliases={"production": 1})
     signed.slash_command("/model", f"deploy {model_name} 2", user_id=MEMBER)
@@ -135,10 +135,10 @@ def test_mlflow_down_when_approved_keeps_the_deployment_and_the_retry_job_finish
     import jobs
     from jobs.deployments import retry_deployments
 
-    jobs.set_context(jobs.JobContext(settings=bot_settings, db=database))
+    jobs.set_context(jobs.JobContext(services=bot.services, db=database))
     try:
         assert retry_deployments().endswith(f"{model_name} done")
-        assert retry_deployments() == "retried 0 deployment(s): "
+        assert retry_deployments() == "no deployment was due"
     finally:
         jobs.set_context(None)
     assert mlflow_client.get_model_version_by_alias(model_name, "production").version == "2"

@@ -8,12 +8,13 @@ import pytest
 import requests
 from sqlalchemy import text
 
-import handlers.commands
-from handlers.command_specs import COMMANDS
-from bot.runtime.server import RunningServer
+from bot.runtime.bootstrap import bootstrap
+from bot.runtime.server import RunningServer, start_in_thread
+from bot.runtime.settings import Settings
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
+from handlers.command_specs import COMMANDS
 from storage.db import Database
-from tests.e2e.conftest import ADMIN, MEMBER, texts
+from tests.e2e.conftest import ADMIN, MEMBER, SIGNING_SECRET, texts
 
 
 def test_factory_help_answers_ephemerally_with_every_command(signed: SlackRequestBuilder) -> None:
@@ -63,14 +64,22 @@ def test_bad_arguments_get_an_ephemeral_error_with_usage(signed: SlackRequestBui
     assert "/model deploy <name> <version> [to <alias>]" in texts(body)
 
 
-def test_a_bug_gets_a_civil_answer_not_a_500(
-    signed: SlackRequestBuilder, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken(*_args: object) -> dict:
+class BrokenPolicy:
+    """A policy with a bug in it, passed to the composition root as a replacement."""
+
+    def __getattr__(self, name: str) -> object:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setitem(handlers.commands.HELP_ROUTES, ("/factory", "help"), broken)
-    resp = signed.slash_command("/factory", "help", user_id=MEMBER)
+
+def test_a_bug_gets_a_civil_answer_not_a_500(bot_settings: Settings, database: Database, slack: SlackStandIn) -> None:
+    bot = bootstrap(bot_settings, db=database, policy=BrokenPolicy())  # type: ignore[arg-type]
+    server = start_in_thread(bot.wsgi())
+    try:
+        with SlackRequestBuilder(signing_secret=SIGNING_SECRET, url=f"{server.url}/slack/events") as signed:
+            resp = signed.slash_command("/approval", "request", user_id=MEMBER)
+    finally:
+        server.stop()
+        bot.close()
     assert resp.status_code == 200
     assert "Something went wrong on my side" in resp.json()["text"]
     assert "secret internals" not in resp.text
@@ -147,6 +156,8 @@ def test_url_verification_echoes_the_challenge(signed: SlackRequestBuilder) -> N
 
 def test_health_check_and_unknown_paths(bot_server: RunningServer) -> None:
     resp = requests.get(f"{bot_server.url}/healthz", timeout=5)
-    assert resp.status_code == 200 and resp.json() == {"ok": True, "database": "ok"}
+    assert resp.status_code == 200
+    assert resp.json() == {"ok": True, "database": "ok",
+                           "after_ack": {"in_flight": 0, "capacity": 40, "saturated": False}}
     assert requests.get(f"{bot_server.url}/nope", timeout=5).status_code == 404
     assert requests.get(f"{bot_server.url}/slack/events", timeout=5).status_code == 404

@@ -15,6 +15,8 @@ import pytest
 from freezegun import freeze_time
 
 import jobs
+from bot.runtime.bootstrap import Bot
+from jobs import JobContext
 from bot.runtime.settings import Settings
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from jobs.scheduler import build_scheduler
@@ -45,15 +47,16 @@ def mentor(signed: SlackRequestBuilder, slack: SlackStandIn, text: str, *, user:
     return slack.wait_for("response_url", count=before + 1, timeout=20)[before].params
 
 
-def run_job(settings: Settings, database: Database, job_id: str, *, boot: datetime, fire: datetime) -> JobRun:
+def run_job(bot: Bot, job_id: str, *, boot: datetime, fire: datetime) -> JobRun:
     """Boot the scheduler at ``boot`` (it plans the job's next run), then again at ``fire`` just past
     that run: the persisted job is due and runs once, as after a restart."""
+    database = bot.db
     with freeze_time(boot):
-        scheduler = build_scheduler(settings, database)
+        scheduler = build_scheduler(JobContext(services=bot.services, db=database), zone=bot.settings.zone)
         scheduler.start()
         scheduler.shutdown()
     with freeze_time(fire):
-        scheduler = build_scheduler(settings, database)
+        scheduler = build_scheduler(JobContext(services=bot.services, db=database), zone=bot.settings.zone)
         scheduler.start()
         try:
             def done() -> JobRun | None:
@@ -105,7 +108,7 @@ def test_round_now_is_for_admins_and_runs_once_a_day(signed: SlackRequestBuilder
 
 
 def test_a_scheduled_round_introduces_tells_the_unmatched_and_checks_in(
-    signed: SlackRequestBuilder, slack: SlackStandIn, bot_settings: Settings, database: Database
+    signed: SlackRequestBuilder, slack: SlackStandIn, bot: Bot, database: Database
 ) -> None:
     slack.add_user(MENTEE2, name="linus", tz="Europe/Helsinki")
     mentor(signed, slack, "offer llm-evaluation", user=ADMIN)
@@ -113,7 +116,7 @@ def test_a_scheduled_round_introduces_tells_the_unmatched_and_checks_in(
     mentor(signed, slack, "seek llm-evaluation", user=MENTEE2)
     mentor(signed, slack, f"avoid <@{ADMIN}>", user=MENTEE2)
 
-    run = run_job(bot_settings, database, "mentoring.rounds",
+    run = run_job(bot, "mentoring.rounds",
                   boot=datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc),
                   fire=datetime(2026, 11, 30, 10, 0, 30, tzinfo=timezone.utc))
     assert run.outcome == "ok" and "introduced 1" in run.detail and "unmatched told 1" in run.detail
@@ -131,7 +134,7 @@ def test_a_scheduled_round_introduces_tells_the_unmatched_and_checks_in(
     assert "No match for you this round" in texts(unmatched) and "Monday 14 December 2026" in texts(unmatched)
 
     # A week later the group is asked "Did you meet?", once.
-    run = run_job(bot_settings, database, "mentoring.checkins",
+    run = run_job(bot, "mentoring.checkins",
                   boot=datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc),
                   fire=datetime(2026, 12, 7, 10, 15, 30, tzinfo=timezone.utc))
     assert "check-ins 1" in run.detail

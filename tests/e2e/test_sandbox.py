@@ -9,20 +9,21 @@ from pathlib import Path
 
 import requests
 
+from bot.runtime.bootstrap import Bot
 from bot.sandbox.console import answer, render_text
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from tests.e2e.test_cli import FACTORYBOT, _env, _free_port
 
 
 def test_typed_lines_are_sent_as_slack_would_and_rendered_as_text(
-    signed: SlackRequestBuilder, slack: SlackStandIn
+    bot: Bot, signed: SlackRequestBuilder, slack: SlackStandIn
 ) -> None:
-    assert "YOUR AI FACTORY IN SLACK" in answer("/factory help", signed, slack)
-    assert "`/model dance` is not something I know." in answer("/model dance", signed, slack)
-    home = answer("home", signed, slack)
+    assert "YOUR AI FACTORY IN SLACK" in answer("/factory help", signed, slack, drain=bot.drain)
+    assert "`/model dance` is not something I know." in answer("/model dance", signed, slack, drain=bot.drain)
+    home = answer("home", signed, slack, drain=bot.drain)
     assert "[views.publish]" in home and "WELCOME TO THE AI FACTORY" in home
-    assert "views.publish ok=True" in answer("calls", signed, slack)
-    assert "Not a slash command" in answer("hello", signed, slack)
+    assert "views.publish ok=True" in answer("calls", signed, slack, drain=bot.drain)
+    assert "Not a slash command" in answer("hello", signed, slack, drain=bot.drain)
 
 
 def test_render_text_shows_buttons_and_fields() -> None:
@@ -57,7 +58,9 @@ def test_sandbox_command_serves_without_any_slack_variable(tmp_path: Path) -> No
     assert (tmp_path / "factorybot.db").exists()
 
 
-def test_answers_sent_after_the_ack_are_waited_for(signed: SlackRequestBuilder, slack: SlackStandIn) -> None:
-    shown = answer("/mentor offer python", signed, slack)  # offer answers after the ack (it asks users.info)
+def test_answers_sent_after_the_ack_are_waited_for(
+    bot: Bot, signed: SlackRequestBuilder, slack: SlackStandIn
+) -> None:
+    shown = answer("/mentor offer python", signed, slack, drain=bot.drain)  # offer answers after the ack (it asks users.info)
     assert "python" in shown and "[users.info]" in shown
     assert "[response_url]" not in shown

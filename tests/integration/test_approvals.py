@@ -12,11 +12,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot.approvals import service as approvals
-from bot.approvals.reports import approval_figures, export_rows, format_export, list_for
-from bot.approvals.routing import deliver, execute_if_approved, settle, sla_tick
-from bot.approvals.service import AlreadyDecided, InvalidRequest, MessageRef, NotAllowed, RequestView
-from bot.approvals.policy import parse_policy
+from bot.approvals.model import AlreadyDecided, Decided, InvalidRequest, MessageRef, NotAllowed, RequestNotFound, RequestView
+from bot.approvals.reports import approval_figures, format_export
+from bot.runtime.bootstrap import bootstrap
+from bot.approvals.policy_file import parse_policy
 from bot.services import Services
 from bot.runtime.settings import load_settings
 from storage import approvals as store
@@ -70,16 +69,17 @@ class FakeNotifier:
             self.notices.append((kind, tuple(recipients)))
 
 
-def make_services(database: Database, policy_text: str | None = None, executor: CountingExecutor | None = None) -> Services:
+def make_services(database: Database, policy_text: str | None = None, executor: CountingExecutor | None = None,
+                  notifier: FakeNotifier | None = None) -> Services:
     settings = load_settings(DATABASE_URL=database.url, FACTORY_ADMINS=",".join(ADMINS))
     policy = parse_policy(policy_text, admins=ADMINS) if policy_text else None
-    return Services(settings=settings, db=database, policy_override=policy,
-                    deployment_executor=executor or CountingExecutor())
+    return bootstrap(settings, db=database, policy=policy, executor=executor or CountingExecutor(),
+                     approval_notifier=notifier or FakeNotifier()).services
 
 
 def file_deploy(services: Services, *, requester: str = REQUESTER, alias: str = "production", now: datetime = T0,
                 guild: str | None = None) -> RequestView:
-    return approvals.file_request(services, requester=requester, type_id="model_deployment", source="command",
+    return services.approvals.file_request(requester=requester, type_id="model_deployment", source="command",
                                   fields={"model": "churn", "version": "3", "alias": alias}, answers={},
                                   guild=guild, now=now).request
 
@@ -126,7 +126,7 @@ def test_filing_records_the_request_its_audit_event_and_its_activity(database: D
 
 def test_a_low_risk_request_is_approved_by_the_policy_with_the_rule_that_matched(database: Database) -> None:
     services = make_services(database)
-    view = approvals.file_request(services, requester=REQUESTER, type_id="tool_access",
+    view = services.approvals.file_request(requester=REQUESTER, type_id="tool_access",
                                   fields={"tool": "Notion AI"}, justification="notes",
                                   answers={"personal_data": "no", "external": "no", "monthly_cost": "20"}).request
     assert (view.status, view.decided_by, view.matched_rule) == ("approved", "policy", "low-risk tool access")
@@ -134,31 +134,31 @@ def test_a_low_risk_request_is_approved_by_the_policy_with_the_rule_that_matched
         kinds = [(e.kind, e.actor) for e in store.audit_for(uow.session, view.id)]
     assert kinds == [("requested", REQUESTER), ("auto_approved", "policy")]
     with pytest.raises(AlreadyDecided, match="auto-approved by the policy"):
-        approvals.decide(services, request_id=view.id, approver=ADMINS[0], verdict="reject", reason="no")
+        services.approvals.decide(request_id=view.id, approver=ADMINS[0], verdict="reject", reason="no")
 
 
 def test_the_rules_hold_in_the_service_whatever_the_ui_sends(database: Database) -> None:
     services = make_services(database)
     view = file_deploy(services, requester=ADMINS[0])
     with pytest.raises(NotAllowed, match="You filed this request"):
-        approvals.decide(services, request_id=view.id, approver=ADMINS[0], verdict="approve")
+        services.approvals.decide(request_id=view.id, approver=ADMINS[0], verdict="approve")
     with pytest.raises(NotAllowed, match=r"Only \*admins\* can decide"):
-        approvals.decide(services, request_id=view.id, approver="U0STRANGER", verdict="approve")
+        services.approvals.decide(request_id=view.id, approver="U0STRANGER", verdict="approve")
     with pytest.raises(InvalidRequest, match="Say why you reject it"):
-        approvals.decide(services, request_id=view.id, approver=ADMINS[1], verdict="reject")
+        services.approvals.decide(request_id=view.id, approver=ADMINS[1], verdict="reject")
     with pytest.raises(NotAllowed, match="can cancel it"):
-        approvals.cancel(services, request_id=view.id, user=ADMINS[1])
+        services.approvals.cancel(request_id=view.id, user=ADMINS[1])
     with pytest.raises(NotAllowed, match="can comment"):
-        approvals.comment(services, request_id=view.id, author="U0STRANGER", text="hi")
-    with pytest.raises(approvals.RequestNotFound, match="There is no request AR-99"):
-        approvals.decide(services, request_id=99, approver=ADMINS[1], verdict="approve")
+        services.approvals.comment(request_id=view.id, author="U0STRANGER", text="hi")
+    with pytest.raises(RequestNotFound, match="There is no request AR-99"):
+        services.approvals.decide(request_id=99, approver=ADMINS[1], verdict="approve")
 
-    rejected = approvals.decide(services, request_id=view.id, approver=ADMINS[1], verdict="reject", reason="no eval")
+    rejected = services.approvals.decide(request_id=view.id, approver=ADMINS[1], verdict="reject", reason="no eval")
     assert rejected.final and rejected.request.status == "rejected"
     for attempt in (
-        lambda: approvals.decide(services, request_id=view.id, approver=ADMINS[2], verdict="approve"),
-        lambda: approvals.cancel(services, request_id=view.id, user=ADMINS[0]),
-        lambda: approvals.comment(services, request_id=view.id, author=ADMINS[2], text="too late"),
+        lambda: services.approvals.decide(request_id=view.id, approver=ADMINS[2], verdict="approve"),
+        lambda: services.approvals.cancel(request_id=view.id, user=ADMINS[0]),
+        lambda: services.approvals.comment(request_id=view.id, author=ADMINS[2], text="too late"),
     ):
         with pytest.raises(AlreadyDecided, match=f"AR-1 was already rejected by <@{ADMINS[1]}>"):
             attempt()
@@ -170,11 +170,11 @@ def test_a_quorum_needs_distinct_people_from_its_required_groups(database: Datab
     services = make_services(database, policy_text)
     view = file_deploy(services)
     assert view.tier == "high" and set(view.route.eligible) == {SECURITY, LEAD}
-    first = approvals.decide(services, request_id=view.id, approver=SECURITY, verdict="approve")
+    first = services.approvals.decide(request_id=view.id, approver=SECURITY, verdict="approve")
     assert not first.final and first.request.quorum.missing == {"ml-leads": 1}
     with pytest.raises(AlreadyDecided, match="You already approved AR-1"):
-        approvals.decide(services, request_id=view.id, approver=SECURITY, verdict="approve")
-    second = approvals.decide(services, request_id=view.id, approver=LEAD, verdict="approve")
+        services.approvals.decide(request_id=view.id, approver=SECURITY, verdict="approve")
+    second = services.approvals.decide(request_id=view.id, approver=LEAD, verdict="approve")
     assert second.final and second.request.status == "approved"
     assert second.request.execution_status == "pending"
 
@@ -182,7 +182,7 @@ def test_a_quorum_needs_distinct_people_from_its_required_groups(database: Datab
 def test_a_request_is_decided_by_the_rules_it_was_filed_under(database: Database) -> None:
     view = file_deploy(make_services(database))
     stricter = make_services(database, QUORUM_TWO.replace("$FACTORY_ADMINS", "[U0OTHER01]"))
-    decided = approvals.decide(stricter, request_id=view.id, approver=ADMINS[1], verdict="approve")
+    decided = stricter.approvals.decide(request_id=view.id, approver=ADMINS[1], verdict="approve")
     assert decided.final  # the route frozen at filing: one admin was enough
 
 
@@ -205,12 +205,12 @@ def test_approvers_clicking_at_once_give_one_decision_each_and_one_final_transit
     view = file_deploy(services)
 
     def click(i: int) -> object:
-        decided = approvals.decide(services, request_id=view.id, approver=ADMINS[i % 4], verdict="approve")
-        execute_if_approved(services, request_id=view.id)
+        decided = services.approvals.decide(request_id=view.id, approver=ADMINS[i % 4], verdict="approve")
+        services.approval_routing.execute_if_approved(request_id=view.id)
         return decided
 
     results = run_together(8, click)  # four approvers, each clicking twice
-    decided = [r for r in results if isinstance(r, approvals.Decided)]
+    decided = [r for r in results if isinstance(r, Decided)]
     refused = [r for r in results if isinstance(r, AlreadyDecided)]
     assert len(decided) == 2 and len(refused) == 6, results
     assert sum(d.final for d in decided) == 1
@@ -226,10 +226,10 @@ def test_approvers_clicking_at_once_give_one_decision_each_and_one_final_transit
 def test_one_approver_clicking_many_times_decides_once(database: Database) -> None:
     services = make_services(database, QUORUM_TWO)
     view = file_deploy(services)
-    results = run_together(6, lambda i: approvals.decide(services, request_id=view.id, approver=ADMINS[0], verdict="approve"))
-    assert sum(isinstance(r, approvals.Decided) for r in results) == 1
+    results = run_together(6, lambda i: services.approvals.decide(request_id=view.id, approver=ADMINS[0], verdict="approve"))
+    assert sum(isinstance(r, Decided) for r in results) == 1
     assert all(isinstance(r, AlreadyDecided) and "You already approved AR-1" in str(r)
-               for r in results if not isinstance(r, approvals.Decided))
+               for r in results if not isinstance(r, Decided))
     with database.unit_of_work() as uow:
         assert len(store.decisions_for(uow.session, view.id)) == 1
 
@@ -240,8 +240,8 @@ def test_approve_and_cancel_racing_end_in_exactly_one_outcome(database: Database
 
     def act(i: int) -> object:
         if i % 2:
-            return approvals.cancel(services, request_id=view.id, user=REQUESTER)
-        return approvals.decide(services, request_id=view.id, approver=ADMINS[i // 2], verdict="approve")
+            return services.approvals.cancel(request_id=view.id, user=REQUESTER)
+        return services.approvals.decide(request_id=view.id, approver=ADMINS[i // 2], verdict="approve")
 
     results = run_together(6, act)
     assert sum(not isinstance(r, Exception) for r in results) == 1, results
@@ -252,8 +252,8 @@ def test_execution_is_claimed_once_however_many_callers(database: Database) -> N
     executor = CountingExecutor(delay=0.05)
     services = make_services(database, executor=executor)
     view = file_deploy(services)
-    approvals.decide(services, request_id=view.id, approver=ADMINS[1], verdict="approve")
-    results = run_together(8, lambda i: execute_if_approved(services, request_id=view.id))
+    services.approvals.decide(request_id=view.id, approver=ADMINS[1], verdict="approve")
+    results = run_together(8, lambda i: services.approval_routing.execute_if_approved(request_id=view.id))
     assert sum(r is not None for r in results) == 1
     assert executor.calls == ["AR-1"]
 
@@ -262,31 +262,31 @@ def test_execution_is_claimed_once_however_many_callers(database: Database) -> N
 
 
 def test_delivery_skips_the_requester_and_what_was_already_sent(database: Database) -> None:
-    services = make_services(database)
     notifier = FakeNotifier()
+    services = make_services(database, notifier=notifier)
     view = file_deploy(services, requester=ADMINS[0])
-    deliver(services, notifier, request_id=view.id)
-    deliver(services, notifier, request_id=view.id)
+    services.approval_routing.deliver(request_id=view.id)
+    services.approval_routing.deliver(request_id=view.id)
     assert notifier.posted == [("requester", ADMINS[0])] + [("approver", a) for a in ADMINS[1:]]
 
 
 def test_the_sla_tick_sends_each_step_once_and_retries_what_failed(database: Database) -> None:
-    services = make_services(database, QUORUM_TWO)
     notifier = FakeNotifier()
+    services = make_services(database, QUORUM_TWO, notifier=notifier)
     notifier.failing = True
     view = file_deploy(services)
-    assert deliver(services, notifier, request_id=view.id).failed  # Slack is down: nothing lost
+    assert services.approval_routing.deliver(request_id=view.id).failed  # Slack is down: nothing lost
     notifier.failing = False
-    approvals.decide(services, request_id=view.id, approver=ADMINS[0], verdict="approve", now=T0)
+    services.approvals.decide(request_id=view.id, approver=ADMINS[0], verdict="approve", now=T0)
 
-    first = sla_tick(services, notifier, now=T0 + timedelta(minutes=70))
+    first = services.approval_routing.sla_tick(now=T0 + timedelta(minutes=70))
     assert (first.reminded, first.retried) == (1, 1)
     assert ("reminder", ADMINS[1:]) in notifier.notices  # not the requester, not who already approved
     assert len(notifier.posted) == 5
-    again = sla_tick(services, notifier, now=T0 + timedelta(minutes=75))
+    again = services.approval_routing.sla_tick(now=T0 + timedelta(minutes=75))
     assert (again.reminded, again.retried) == (0, 0)
-    assert sla_tick(services, notifier, now=T0 + timedelta(hours=9)).reminded == 1  # step 2, the last
-    assert sla_tick(services, notifier, now=T0 + timedelta(hours=20)).reminded == 0
+    assert services.approval_routing.sla_tick(now=T0 + timedelta(hours=9)).reminded == 1  # step 2, the last
+    assert services.approval_routing.sla_tick(now=T0 + timedelta(hours=20)).reminded == 0
     assert [n[0] for n in notifier.notices] == ["reminder", "reminder"]
 
 
@@ -294,26 +294,24 @@ def test_an_approved_deployment_nobody_handed_over_is_handed_over_by_the_tick(da
     executor = CountingExecutor()
     services = make_services(database, executor=executor)
     view = file_deploy(services)
-    approvals.decide(services, request_id=view.id, approver=ADMINS[1], verdict="approve", now=T0)  # process dies here
-    notifier = FakeNotifier()
-    assert sla_tick(services, notifier, now=T0 + timedelta(minutes=1)).executed == 0
-    assert sla_tick(services, notifier, now=T0 + timedelta(minutes=3)).executed == 1
-    assert sla_tick(services, notifier, now=T0 + timedelta(minutes=9)).executed == 0
+    services.approvals.decide(request_id=view.id, approver=ADMINS[1], verdict="approve", now=T0)  # process dies here
+    assert services.approval_routing.sla_tick(now=T0 + timedelta(minutes=1)).executed == 0
+    assert services.approval_routing.sla_tick(now=T0 + timedelta(minutes=3)).executed == 1
+    assert services.approval_routing.sla_tick(now=T0 + timedelta(minutes=9)).executed == 0
     assert executor.calls == ["AR-1"]
-    settle(services, notifier, request_id=view.id, final=True)
+    services.approval_routing.settle(request_id=view.id, final=True)
     assert executor.calls == ["AR-1"]
 
 
 def test_a_failing_executor_is_recorded_not_lost(database: Database) -> None:
-    class Broken:
+    class Broken(CountingExecutor):
         def execute(self, request: RequestView) -> None:
             raise RuntimeError("mlflow unreachable")
 
-    services = make_services(database)
-    services.deployment_executor = Broken()
+    services = make_services(database, executor=Broken())
     view = file_deploy(services)
-    approvals.decide(services, request_id=view.id, approver=ADMINS[1], verdict="approve")
-    done = execute_if_approved(services, request_id=view.id)
+    services.approvals.decide(request_id=view.id, approver=ADMINS[1], verdict="approve")
+    done = services.approval_routing.execute_if_approved(request_id=view.id)
     assert (done.execution_status, done.execution_detail) == ("failed", "RuntimeError: mlflow unreachable")
 
 
@@ -326,17 +324,17 @@ def test_figures_for_the_digest_per_guild_and_overall(database: Database) -> Non
         uow.session.add(Guild(slug="mlops", name="MLOps", channel_id="C0MLOPS", created_by=ADMINS[0]))
         uow.commit()
     a = file_deploy(services, guild="mlops")
-    approvals.decide(services, request_id=a.id, approver=ADMINS[1], verdict="approve", now=T0 + timedelta(hours=2))
+    services.approvals.decide(request_id=a.id, approver=ADMINS[1], verdict="approve", now=T0 + timedelta(hours=2))
     b = file_deploy(services)
-    approvals.decide(services, request_id=b.id, approver=ADMINS[1], verdict="reject", reason="no",
+    services.approvals.decide(request_id=b.id, approver=ADMINS[1], verdict="reject", reason="no",
                      now=T0 + timedelta(hours=6))
-    approvals.file_request(services, requester=REQUESTER, type_id="tool_access", fields={"tool": "x"},
+    services.approvals.file_request(requester=REQUESTER, type_id="tool_access", fields={"tool": "x"},
                            justification="y", answers={"personal_data": "no", "external": "no", "monthly_cost": "1"},
                            now=T0, guild="mlops")
-    approvals.file_request(services, requester=REQUESTER, type_id="data_access", justification="z",
+    services.approvals.file_request(requester=REQUESTER, type_id="data_access", justification="z",
                            fields={"dataset": "d", "access": "read"},
                            answers={"personal_data": "yes", "external": "yes", "monthly_cost": "0"}, now=T0)
-    sla_tick(services, FakeNotifier(), now=T0 + timedelta(days=3, hours=1))  # escalates the pending ones
+    services.approval_routing.sla_tick(now=T0 + timedelta(days=3, hours=1))  # escalates the pending ones
 
     with database.unit_of_work() as uow:
         overall = approval_figures(uow, T0 - timedelta(days=1), T0 + timedelta(days=7))
@@ -358,11 +356,11 @@ def test_lists_and_export(database: Database) -> None:
     services = make_services(database)
     a = file_deploy(services)
     file_deploy(services, requester=ADMINS[0])
-    approvals.comment(services, request_id=a.id, author=REQUESTER, text="ping, with a comma")
-    assert [v.public_id for v in list_for(services, user=REQUESTER, scope="mine")] == ["AR-1"]
-    assert [v.public_id for v in list_for(services, user=ADMINS[0], scope="pending")] == ["AR-1"]
-    assert [v.public_id for v in list_for(services, user=ADMINS[1], scope="pending")] == ["AR-2", "AR-1"]
-    rows = export_rows(services, since=T0 - timedelta(days=1))
+    services.approvals.comment(request_id=a.id, author=REQUESTER, text="ping, with a comma")
+    assert [v.public_id for v in services.approval_reports.list_for(user=REQUESTER, scope="mine")] == ["AR-1"]
+    assert [v.public_id for v in services.approval_reports.list_for(user=ADMINS[0], scope="pending")] == ["AR-1"]
+    assert [v.public_id for v in services.approval_reports.list_for(user=ADMINS[1], scope="pending")] == ["AR-2", "AR-1"]
+    rows = services.approval_reports.export_rows(since=T0 - timedelta(days=1))
     assert [(r["request"], r["event"]) for r in rows] == [("AR-1", "requested"), ("AR-2", "requested"), ("AR-1", "commented")]
     csv_text = format_export(rows, "csv")
     assert csv_text.splitlines()[0] == "request,type,requester,guild,tier,rule,status,event_at,event,actor,reason,fields"

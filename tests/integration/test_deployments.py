@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.models.deployments import DeploymentOrder, DeploymentService, backoff
+from bot.models.deployments import Outcome, DeploymentOrder, DeploymentService, backoff
 from bot.models.gateway import MlflowGateway
 from storage.db import Database
 from storage.deployments import Deployment, release_lease, take_lease
@@ -28,9 +28,17 @@ def clock() -> Clock:
     return Clock()
 
 
+class RecordingReporter:
+    def __init__(self) -> None:
+        self.outcomes: list[Outcome] = []
+
+    def report(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+
+
 @pytest.fixture
 def service(database: Database, mlflow_server, clock: Clock) -> DeploymentService:  # noqa: ANN001
-    return DeploymentService(database, MlflowGateway(mlflow_server.uri), clock=clock)
+    return DeploymentService(database, MlflowGateway(mlflow_server.uri), reporter=RecordingReporter(), clock=clock)
 
 
 def _order(model: str, version: str, **kw: object) -> DeploymentOrder:
@@ -84,7 +92,7 @@ def test_mlflow_down_keeps_the_deployment_pending_and_a_retry_after_it_returns_d
 ) -> None:
     """MLflow stopped mid-scenario and started again: nothing lost, nothing done twice."""
     seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}, {"auc": 0.9}], aliases={"production": 1})
-    service = DeploymentService(database, MlflowGateway(mlflow_server.uri), clock=clock)
+    service = DeploymentService(database, MlflowGateway(mlflow_server.uri), reporter=RecordingReporter(), clock=clock)
     deployment_id = service.order(_order(model_name, "2"))
     mlflow_server.stop()
     try:
@@ -104,7 +112,7 @@ def test_mlflow_down_keeps_the_deployment_pending_and_a_retry_after_it_returns_d
 
 def test_mlflow_unreachable_for_good_fails_after_the_last_attempt(database: Database, clock: Clock) -> None:
     gateway = MlflowGateway(f"http://127.0.0.1:{_free_port()}")
-    service = DeploymentService(database, gateway, clock=clock, max_attempts=3)
+    service = DeploymentService(database, gateway, reporter=RecordingReporter(), clock=clock, max_attempts=3)
     deployment_id = service.order(_order("m", "1"))
     statuses = []
     for _ in range(3):

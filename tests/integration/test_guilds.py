@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot.guilds.service import ChannelFacts, GuildError, GuildQuery, GuildService, NotAllowed
+from bot.guilds.service import ChannelFacts, ChannelInvite, GuildError, GuildQuery, GuildService, NotAllowed
 from storage import guilds as repo
 from storage.db import Database
 from storage.guilds import Guild, Membership
@@ -21,25 +21,40 @@ ADMIN, ANA, BEN, CAL = "U0ADMIN01", "U0ANA0001", "U0BEN0001", "U0CAL0001"
 
 
 class FakeChannels:
-    def __init__(self, *known: str, private: tuple[str, ...] = ()) -> None:
-        self.known, self.private, self.asked = set(known), set(private), []
+    """Every channel exists but ``C0GONE``; the bot is in all of them, and they are empty."""
+
+    def __init__(self, *, private: tuple[str, ...] = ()) -> None:
+        self.private, self.asked = set(private), []
 
     def describe(self, channel_id: str) -> ChannelFacts | None:
         self.asked.append(channel_id)
-        if channel_id not in self.known:
+        if channel_id == "C0GONE":
             return None
         return ChannelFacts(channel_id, channel_id.lower(), is_private=channel_id in self.private)
 
+    def enter(self, channel_id: str) -> bool:
+        return True
+
+    def invite(self, channel_id: str, user_id: str) -> ChannelInvite:
+        return ChannelInvite.INVITED
+
+    def members(self, channel_id: str) -> list[str]:
+        return []
+
 
 @pytest.fixture
-def service(database: Database) -> GuildService:
-    return GuildService(database, is_admin=lambda user: user == ADMIN)
+def channels() -> FakeChannels:
+    return FakeChannels()
+
+
+@pytest.fixture
+def service(database: Database, channels: FakeChannels) -> GuildService:
+    return GuildService(database, is_admin=lambda user: user == ADMIN, channels=channels)
 
 
 @pytest.fixture
 def mlops(service: GuildService) -> str:
-    service.create(ADMIN, slug="mlops", channel_id="C0MLOPS", name="MLOps", description="Ship models",
-                   channels=FakeChannels("C0MLOPS"))
+    service.create(ADMIN, slug="mlops", channel_id="C0MLOPS", name="MLOps", description="Ship models")
     return "mlops"
 
 
@@ -84,7 +99,7 @@ def _together(n: int, work: Callable[[], object]) -> list[object]:
 
 def test_an_admin_creates_a_guild_and_the_log_says_so(service: GuildService, database: Database) -> None:
     card = service.create(ADMIN, slug="llm-apps", channel_id="C0LLM", name="  LLM   apps ",
-                          description="Build with LLMs", channels=FakeChannels("C0LLM"))
+                          description="Build with LLMs").card
     assert (card.slug, card.name, card.channel_id, card.member_count) == ("llm-apps", "LLM apps", "C0LLM", 0)
     assert _kinds(database) == [("guild.created", "llm-apps", "LLM apps")]
 
@@ -108,26 +123,24 @@ def test_bad_create_input_is_refused_and_changes_nothing(
 ) -> None:
     before = _kinds(database)
     with pytest.raises(GuildError, match=problem.replace("*", r"\*").replace("(", r"\(").replace(")", r"\)")):
-        service.create(actor, slug=slug, channel_id=channel, name=name, description="",
-                       channels=FakeChannels("C0NEW", "C0MLOPS"))
+        service.create(actor, slug=slug, channel_id=channel, name=name, description="")
     assert _kinds(database) == before
     assert service.page(ADMIN, 0).total == 1
 
 
-def test_slack_is_not_asked_about_the_channel_when_the_rules_already_say_no(service: GuildService) -> None:
-    channels = FakeChannels("C0NEW")
+def test_slack_is_not_asked_about_the_channel_when_the_rules_already_say_no(
+    service: GuildService, channels: FakeChannels
+) -> None:
     with pytest.raises(NotAllowed):
-        service.create(ANA, slug="new", channel_id="C0NEW", name="New", description="", channels=channels)
+        service.create(ANA, slug="new", channel_id="C0NEW", name="New", description="")
     assert channels.asked == []
 
 
 def test_an_archived_guilds_slug_stays_taken_but_its_channel_is_free(service: GuildService, mlops: str) -> None:
     service.archive(ADMIN, _q("mlops"))
     with pytest.raises(GuildError, match="archived; slugs are never reused"):
-        service.create(ADMIN, slug="mlops", channel_id="C0MLOPS", name="MLOps 2", description="",
-                       channels=FakeChannels("C0MLOPS"))
-    card = service.create(ADMIN, slug="mlops-2", channel_id="C0MLOPS", name="MLOps", description="",
-                          channels=FakeChannels("C0MLOPS"))
+        service.create(ADMIN, slug="mlops", channel_id="C0MLOPS", name="MLOps 2", description="")
+    card = service.create(ADMIN, slug="mlops-2", channel_id="C0MLOPS", name="MLOps", description="").card
     assert card.slug == "mlops-2"
 
 
@@ -206,10 +219,10 @@ def test_membership_changes_count_new_and_departed_members_per_period(
     database: Database, service: GuildService, mlops: str
 ) -> None:
     week = datetime(2026, 11, 23, tzinfo=timezone.utc)
-    clocked = GuildService(database, is_admin=lambda u: False, clock=lambda: week + timedelta(days=1))
+    clocked = GuildService(database, is_admin=lambda u: False, channels=FakeChannels(), clock=lambda: week + timedelta(days=1))
     clocked.join(ANA, _q("mlops"))
     clocked.join(BEN, _q("mlops"))
-    GuildService(database, is_admin=lambda u: False, clock=lambda: week + timedelta(days=8)).leave(BEN, _q("mlops"))
+    GuildService(database, is_admin=lambda u: False, channels=FakeChannels(), clock=lambda: week + timedelta(days=8)).leave(BEN, _q("mlops"))
     with database.unit_of_work() as uow:
         guild_id = repo.guild_by_slug(uow.session, "mlops").id
         first = repo.membership_changes(uow.session, start=week, end=week + timedelta(days=7), guild_id=guild_id)
@@ -312,7 +325,9 @@ def test_info_counts_the_skills_of_current_members_only(service: GuildService, d
                                                       mlops: str) -> None:
     from bot.guilds.members import MemberService
 
-    members = MemberService(database)
+    from tests.integration.test_members import FakeDirectory
+
+    members = MemberService(database, directory=FakeDirectory())
     members.update_profile(ANA, teach_text="python, ML ops", learn_text="LLMs")
     members.update_profile(BEN, teach_text="mlops", learn_text="llm, k8s")
     members.update_profile(CAL, teach_text="python", learn_text="")
@@ -327,8 +342,7 @@ def test_info_counts_the_skills_of_current_members_only(service: GuildService, d
 
 def test_home_lists_my_guilds_and_some_others(service: GuildService, database: Database, mlops: str) -> None:
     for i in range(14):
-        service.create(ADMIN, slug=f"g{i:02d}", channel_id=f"C{i:04d}", name=f"G {i:02d}", description="",
-                       channels=FakeChannels(f"C{i:04d}"))
+        service.create(ADMIN, slug=f"g{i:02d}", channel_id=f"C{i:04d}", name=f"G {i:02d}", description="")
     service.join(ANA, _q("g03"))
     service.join(ANA, _q("mlops"))
     home = service.home(ANA, limit=10)

@@ -33,37 +33,37 @@ class Clock:
 
 def test_first_contact_asks_the_directory_and_later_ones_use_the_cache(database: Database) -> None:
     clock, directory = Clock(), FakeDirectory()
-    members = MemberService(database, clock=clock)
-    card = members.remember(ANA, directory)
+    members = MemberService(database, directory=directory, clock=clock)
+    card = members.remember(ANA)
     assert (card.name, card.tz, directory.asked) == ("Ana", "Europe/Paris", 1)
     clock.now += timedelta(days=6)
-    assert members.remember(ANA, directory).tz == "Europe/Paris"
+    assert members.remember(ANA).tz == "Europe/Paris"
     assert directory.asked == 1
 
 
 def test_the_time_zone_is_refreshed_after_seven_days(database: Database) -> None:
     clock, directory = Clock(), FakeDirectory()
-    members = MemberService(database, clock=clock)
-    members.remember(ANA, directory)
+    members = MemberService(database, directory=directory, clock=clock)
+    members.remember(ANA)
     clock.now += timedelta(days=7)
     directory.tz = "Asia/Tokyo"
-    assert members.remember(ANA, directory).tz == "Asia/Tokyo"
+    assert members.remember(ANA).tz == "Asia/Tokyo"
     with database.unit_of_work() as uow:
         member = uow.session.get(Member, ANA)
         assert (member.tz, member.tz_refreshed_at) == ("Asia/Tokyo", clock.now)
 
 
 def test_an_unreachable_directory_keeps_the_member_and_tries_again_next_time(database: Database) -> None:
-    members = MemberService(database, clock=Clock())
-    down = FakeDirectory(reachable=False)
-    card = members.remember(ANA, down)
+    directory = FakeDirectory(reachable=False)
+    members = MemberService(database, directory=directory, clock=Clock())
+    card = members.remember(ANA)
     assert (card.tz, card.tz_refreshed_at) == (None, None)
-    up = FakeDirectory()
-    assert members.remember(ANA, up).tz == "Europe/Paris" and up.asked == 1
+    directory.reachable = True
+    assert members.remember(ANA).tz == "Europe/Paris" and directory.asked == 2
 
 
 def test_a_profile_is_saved_normalised_and_replaces_the_old_one(database: Database) -> None:
-    members = MemberService(database)
+    members = MemberService(database, directory=FakeDirectory())
     members.update_profile(ANA, teach_text="Python", learn_text="rust")
     saved = members.update_profile(ANA, teach_text="ML Ops, python, MLOps", learn_text="Gen AI\nLLMs")
     assert (saved.teach, saved.learn) == (("mlops", "python"), ("generative-ai", "llm"))
@@ -76,7 +76,7 @@ def test_a_profile_is_saved_normalised_and_replaces_the_old_one(database: Databa
 
 
 def test_a_profile_with_too_many_tags_is_refused_and_nothing_changes(database: Database) -> None:
-    members = MemberService(database)
+    members = MemberService(database, directory=FakeDirectory())
     members.update_profile(ANA, teach_text="python", learn_text="")
     with pytest.raises(ProfileError) as exc:
         members.update_profile(ANA, teach_text=", ".join(f"skill{i}" for i in range(30)), learn_text="ok")

@@ -60,15 +60,30 @@ def mentoring(database: Database, clock: Clock) -> MentoringService:
     return MentoringService(database, zone=PARIS, is_admin=lambda u: u == "UADMIN", clock=clock)
 
 
+class Relay:
+    """The delivery the round service is built with; a test points it at a fresh recorder per step."""
+
+    def __init__(self) -> None:
+        self.target: RecordingDelivery = RecordingDelivery()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.target, name)
+
+
 @pytest.fixture
-def rounds(database: Database, clock: Clock) -> RoundService:
-    return RoundService(database, zone=PARIS, clock=clock)
+def relay() -> Relay:
+    return Relay()
 
 
-def run(rounds: RoundService, at: datetime, slug: str = "org") -> tuple[RecordingDelivery, object]:
-    delivery = RecordingDelivery()
+@pytest.fixture
+def rounds(database: Database, clock: Clock, relay: Relay) -> RoundService:
+    return RoundService(database, zone=PARIS, is_admin=lambda u: u == "UADMIN", delivery=relay, clock=clock)
+
+
+def run(rounds: RoundService, relay: Relay, at: datetime, slug: str = "org") -> tuple[RecordingDelivery, object]:
+    relay.target = delivery = RecordingDelivery()
     outcome = rounds.run_round(slug, now=at)
-    rounds.deliver(delivery, outcome, DeliveryReport())
+    rounds.deliver(outcome, DeliveryReport())
     return delivery, outcome
 
 
@@ -106,7 +121,7 @@ def test_bad_input_is_refused_with_a_reason(mentoring: MentoringService) -> None
 
 
 def test_a_round_matches_introduces_and_tells_the_unmatched_why(
-    mentoring: MentoringService, rounds: RoundService, database: Database
+    mentoring: MentoringService, rounds: RoundService, database: Database, relay: Relay
 ) -> None:
     with database.unit_of_work() as uow:
         ensure_members(uow.session, ["UM1", "UE1", "UE2"])
@@ -116,7 +131,7 @@ def test_a_round_matches_introduces_and_tells_the_unmatched_why(
     mentoring.offer("UM1", ("rag",))
     mentoring.seek("UE1", ("rag",))
     mentoring.seek("UE2", ("rag",))
-    delivery, outcome = run(rounds, MONDAY)
+    delivery, outcome = run(rounds, relay, MONDAY)
     assert len(delivery.intros) == 1 and delivery.intros[0].mentor_id == "UM1"
     assert delivery.intros[0].reason["shared_skills"] == ["rag"]
     assert [(n.member_id, n.reason) for n in delivery.unmatched] == [
@@ -128,55 +143,55 @@ def test_a_round_matches_introduces_and_tells_the_unmatched_why(
     assert not again.ran
     # Who was left out goes first next time.
     left_out = delivery.unmatched[0].member_id
-    second, _ = run(rounds, MONDAY + timedelta(days=14))
+    second, _ = run(rounds, relay, MONDAY + timedelta(days=14))
     assert second.intros[0].members == ("UM1", left_out)
 
 
-def test_capacity_avoid_pause_and_stop_are_respected(mentoring: MentoringService, rounds: RoundService) -> None:
+def test_capacity_avoid_pause_and_stop_are_respected(mentoring: MentoringService, rounds: RoundService, relay: Relay) -> None:
     mentoring.offer("UM1", ("python", "capacity", "2"))
     for mentee in ("UE1", "UE2", "UE3", "UE4", "UE5"):
         mentoring.seek(mentee, ("python",))
     mentoring.avoid("UE1", "UM1")  # either side's avoid works both ways
     mentoring.pause("UE2", None)
     mentoring.stop("UE3")
-    delivery, outcome = run(rounds, MONDAY)
+    delivery, outcome = run(rounds, relay, MONDAY)
     assert groups(delivery) == {("UM1", "UE4"), ("UM1", "UE5")}
     reasons = {n.member_id: n.reason for n in delivery.unmatched}
     assert reasons == {"UE1": "no_eligible_partner"}  # paused and stopped people are not told
 
 
-def test_a_pause_with_a_date_ends_by_itself(mentoring: MentoringService, rounds: RoundService, clock: Clock) -> None:
+def test_a_pause_with_a_date_ends_by_itself(mentoring: MentoringService, rounds: RoundService, clock: Clock, relay: Relay) -> None:
     mentoring.offer("UM1", ("python",))
     mentoring.seek("UE1", ("python",))
     until = mentoring.pause("UE1", "2026-12-10")
     assert until == datetime(2026, 12, 10, tzinfo=PARIS)
     assert mentoring.status("UE1").state == "paused"
-    assert run(rounds, MONDAY)[0].intros == []
+    assert run(rounds, relay, MONDAY)[0].intros == []
     clock.at = MONDAY + timedelta(days=14)
     assert mentoring.status("UE1").state == "active"
-    assert groups(run(rounds, MONDAY + timedelta(days=14))[0]) == {("UM1", "UE1")}
+    assert groups(run(rounds, relay, MONDAY + timedelta(days=14))[0]) == {("UM1", "UE1")}
 
 
 def test_no_pair_repeats_within_the_cooldown_when_another_choice_exists(
-    mentoring: MentoringService, rounds: RoundService
+    mentoring: MentoringService, rounds: RoundService, relay: Relay
 ) -> None:
     for mentor in ("UM1", "UM2"):
         mentoring.offer(mentor, ("python",))
     for mentee in ("UE1", "UE2"):
         mentoring.seek(mentee, ("python",))
-    first = groups(run(rounds, MONDAY)[0])
-    second = groups(run(rounds, MONDAY + timedelta(days=14))[0])
+    first = groups(run(rounds, relay, MONDAY)[0])
+    second = groups(run(rounds, relay, MONDAY + timedelta(days=14))[0])
     assert len(first) == len(second) == 2 and not first & second
 
 
-def test_nobody_eligible_makes_an_empty_round(mentoring: MentoringService, rounds: RoundService) -> None:
+def test_nobody_eligible_makes_an_empty_round(mentoring: MentoringService, rounds: RoundService, relay: Relay) -> None:
     rounds.program_for(None)
-    delivery, outcome = run(rounds, MONDAY)
+    delivery, outcome = run(rounds, relay, MONDAY)
     assert outcome.ran and delivery.intros == [] and delivery.unmatched == []
 
 
 def test_peer_rounds_pair_guild_members_with_one_trio(
-    rounds: RoundService, database: Database
+    rounds: RoundService, database: Database, relay: Relay
 ) -> None:
     people = ["UP1", "UP2", "UP3", "UP4", "UP5"]
     with database.unit_of_work() as uow:
@@ -187,7 +202,7 @@ def test_peer_rounds_pair_guild_members_with_one_trio(
             start_membership(uow.session, guild_id=guild.id, member_id=p, source="command", at=MONDAY)
         uow.commit()
     slug = rounds.program_for("mlops")
-    delivery, _ = run(rounds, MONDAY, slug)
+    delivery, _ = run(rounds, relay, MONDAY, slug)
     sizes = sorted(len(g) for g in groups(delivery))
     assert sizes == [2, 3] and {p for g in groups(delivery) for p in g} == set(people)
     with pytest.raises(MentoringError, match="No guild"):
@@ -195,24 +210,27 @@ def test_peer_rounds_pair_guild_members_with_one_trio(
 
 
 def test_checkins_are_asked_once_answers_recorded_and_three_ignored_intros_set_inactive(
-    mentoring: MentoringService, rounds: RoundService, database: Database, clock: Clock
+    mentoring: MentoringService, rounds: RoundService, database: Database, clock: Clock, relay: Relay
 ) -> None:
     mentoring.offer("UM1", ("python",))
     mentoring.seek("UE1", ("python",))
     at = MONDAY
     for n in range(3):
-        delivery, _ = run(rounds, at)
+        delivery, _ = run(rounds, relay, at)
         match_id = delivery.intros[0].match_id
         asked = RecordingDelivery()
-        rounds.send_checkins(asked, now=at + timedelta(days=7), report=DeliveryReport())
-        rounds.send_checkins(asked, now=at + timedelta(days=7, hours=1), report=DeliveryReport())
+        relay.target = asked
+        rounds.send_checkins(now=at + timedelta(days=7), report=DeliveryReport())
+        relay.target = asked
+        rounds.send_checkins(now=at + timedelta(days=7, hours=1), report=DeliveryReport())
         assert [p.match_id for p in asked.checkins] == [match_id]
         clock.at = at + timedelta(days=8)
         assert rounds.record_answer(match_id=match_id, member_id="UM1", answer="yes").changed
         assert not rounds.record_answer(match_id=match_id, member_id="UM1", answer="yes").changed
         with pytest.raises(MentoringError):
             rounds.record_answer(match_id=match_id, member_id="UOTHER", answer="yes")
-        rounds.settle_ignored(asked, now=at + timedelta(days=14), report=DeliveryReport())
+        relay.target = asked
+        rounds.settle_ignored(now=at + timedelta(days=14), report=DeliveryReport())
         at += timedelta(days=14)
     assert asked.inactive == ["UE1"]
     assert mentoring.status("UE1").state == "inactive" and mentoring.status("UM1").state == "active"
@@ -234,18 +252,21 @@ class FailingOnce(RecordingDelivery):
 
 
 def test_an_introduction_slack_refused_is_sent_on_a_later_run_and_only_once(
-    mentoring: MentoringService, rounds: RoundService
+    mentoring: MentoringService, rounds: RoundService, relay: Relay
 ) -> None:
     mentoring.offer("UM1", ("python",))
     mentoring.seek("UE1", ("python",))
     delivery, report = FailingOnce(), DeliveryReport()
-    rounds.deliver(delivery, rounds.run_round("org", now=MONDAY), report)
+    relay.target = delivery
+    rounds.deliver(rounds.run_round("org", now=MONDAY), report)
     assert delivery.intros == [] and report.failures == 1
     for _ in range(2):
-        rounds.retry_introductions(delivery, now=MONDAY + timedelta(hours=1), report=report)
+        relay.target = delivery
+        rounds.retry_introductions(now=MONDAY + timedelta(hours=1), report=report)
     assert [i.members for i in delivery.intros] == [("UM1", "UE1")] and report.introduced == 1
     later = RecordingDelivery()
-    rounds.send_checkins(later, now=MONDAY + timedelta(days=7), report=DeliveryReport())
+    relay.target = later
+    rounds.send_checkins(now=MONDAY + timedelta(days=7), report=DeliveryReport())
     assert [p.conversation_id for p in later.checkins] == [f"G{delivery.intros[0].match_id:08d}"]
 
 

@@ -34,8 +34,9 @@ from freezegun import freeze_time
 from sqlalchemy import inspect, select
 
 import jobs
+from bot.runtime.bootstrap import bootstrap
 from bot.runtime.settings import Settings, load_settings
-from jobs import maintenance
+from jobs import JobContext, maintenance
 from jobs.scheduler import (
     JOBS,
     JOBSTORE_TABLE,
@@ -59,6 +60,12 @@ def _no_job_context() -> Iterator[None]:
     jobs.set_context(None)
     yield
     jobs.set_context(None)
+
+
+def scheduler_for(settings: Settings, database: Database):  # noqa: ANN201 - a BackgroundScheduler
+    """A scheduler over the services the composition root builds, as ``factorybot scheduler`` makes it."""
+    services = bootstrap(settings, db=database).services
+    return build_scheduler(JobContext(services=services, db=database), zone=settings.zone)
 
 
 @pytest.fixture
@@ -86,7 +93,7 @@ def fine() -> str:
 
 def test_job_persists_across_restart_and_runs_when_due(settings: Settings, database: Database) -> None:
     with freeze_time(datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)):
-        scheduler = build_scheduler(settings, database)
+        scheduler = scheduler_for(settings, database)
         scheduler.start()
         try:
             job = scheduler.get_job(FORGET)
@@ -103,7 +110,7 @@ def test_job_persists_across_restart_and_runs_when_due(settings: Settings, datab
         uow.session.add(ProcessedEvent(key="recent", seen_at=restart - timedelta(days=1)))
         uow.commit()
     with freeze_time(restart):
-        scheduler = build_scheduler(settings, database)
+        scheduler = scheduler_for(settings, database)
         scheduler.start()
         try:
             run = wait_for(lambda: last_run(database, FORGET))
@@ -115,7 +122,7 @@ def test_job_persists_across_restart_and_runs_when_due(settings: Settings, datab
     assert run.last_run_at == datetime(2026, 11, 24, 3, 0, tzinfo=PARIS)
     with database.unit_of_work() as uow:
         assert list(uow.session.scalars(select(ProcessedEvent.key))) == ["recent"]
-    info = next(i for i in list_jobs(settings, database) if i.id == FORGET)
+    info = next(i for i in list_jobs(database, zone=settings.zone) if i.id == FORGET)
     assert info.next_run_time == datetime(2026, 11, 25, 3, 0, tzinfo=PARIS)
 
 
@@ -123,14 +130,14 @@ def test_run_missed_by_more_than_the_grace_time_is_recorded_not_run(
     settings: Settings, database: Database
 ) -> None:
     with freeze_time(datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)):
-        scheduler = build_scheduler(settings, database)
+        scheduler = scheduler_for(settings, database)
         scheduler.start()
         scheduler.shutdown()
     with database.unit_of_work() as uow:
         uow.session.add(ProcessedEvent(key="old", seen_at=datetime(2026, 11, 1, tzinfo=timezone.utc)))
         uow.commit()
     with freeze_time(datetime(2026, 11, 24, 5, 0, tzinfo=PARIS)):  # two hours late
-        scheduler = build_scheduler(settings, database)
+        scheduler = scheduler_for(settings, database)
         scheduler.start()
         try:
             run = wait_for(lambda: last_run(database, FORGET))
@@ -140,7 +147,7 @@ def test_run_missed_by_more_than_the_grace_time_is_recorded_not_run(
     assert run.last_run_at == datetime(2026, 11, 24, 3, 0, tzinfo=PARIS)
     with database.unit_of_work() as uow:
         assert list(uow.session.scalars(select(ProcessedEvent.key))) == ["old"]
-    assert list_jobs(settings, database)[0].next_run_time == datetime(2026, 11, 25, 3, 0, tzinfo=PARIS)
+    assert list_jobs(database, zone=settings.zone)[0].next_run_time == datetime(2026, 11, 25, 3, 0, tzinfo=PARIS)
 
 
 def test_restarts_never_duplicate_and_retired_jobs_are_removed(
@@ -148,14 +155,14 @@ def test_restarts_never_duplicate_and_retired_jobs_are_removed(
 ) -> None:
     for spec in JOBS:
         assert callable(ref_to_obj(spec.func)), spec.func
-    scheduler = build_scheduler(settings, database)
+    scheduler = scheduler_for(settings, database)
     scheduler.start()
     scheduler.add_job(fine, "interval", hours=1, id="retired.job")
     scheduler.shutdown()
     assert stored_ids(database) == sorted([spec.id for spec in JOBS] + ["retired.job"])
 
     for _ in range(2):
-        scheduler = build_scheduler(settings, database)
+        scheduler = scheduler_for(settings, database)
         scheduler.start()
         try:
             assert sorted(job.id for job in scheduler.get_jobs()) == sorted(spec.id for spec in JOBS)
@@ -167,7 +174,7 @@ def test_restarts_never_duplicate_and_retired_jobs_are_removed(
 def test_failing_job_is_recorded_and_the_scheduler_keeps_going(
     settings: Settings, database: Database
 ) -> None:
-    scheduler = build_scheduler(settings, database)
+    scheduler = scheduler_for(settings, database)
     scheduler.start()
     try:
         now = datetime.now(timezone.utc)
@@ -188,7 +195,7 @@ def test_failing_job_is_recorded_and_the_scheduler_keeps_going(
 def test_list_jobs_on_a_fresh_database_shows_the_declared_jobs_unscheduled(
     settings: Settings, database: Database
 ) -> None:
-    infos = list_jobs(settings, database)
+    infos = list_jobs(database, zone=settings.zone)
     assert [info.id for info in infos] == [spec.id for spec in JOBS]
     assert all(info.next_run_time is None and info.last_outcome is None for info in infos)
     assert not inspect(database.engine).has_table(JOBSTORE_TABLE)  # listing created nothing
@@ -198,7 +205,7 @@ def test_list_jobs_on_a_fresh_database_shows_the_declared_jobs_unscheduled(
 
 def test_list_jobs_shows_next_run_and_last_result(settings: Settings, database: Database) -> None:
     with freeze_time(datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)):
-        scheduler = build_scheduler(settings, database)
+        scheduler = scheduler_for(settings, database)
         scheduler.start()
         scheduler.shutdown()
     with database.unit_of_work() as uow:
@@ -212,7 +219,7 @@ def test_list_jobs_shows_next_run_and_last_result(settings: Settings, database: 
         )
         uow.commit()
 
-    info = next(i for i in list_jobs(settings, database) if i.id == FORGET)
+    info = next(i for i in list_jobs(database, zone=settings.zone) if i.id == FORGET)
     assert info.func == "jobs.maintenance:forget_old_events"
     assert info.next_run_time == datetime(2026, 11, 24, 3, 0, tzinfo=PARIS)
     assert info.last_run_at == datetime(2026, 11, 23, 3, 0, tzinfo=PARIS)
@@ -241,16 +248,18 @@ def test_scheduler_command_stops_cleanly_on_sigterm(
     }
     code = (
         "from bot.runtime.settings import load_settings\n"
-        "from storage.db import Database\n"
+        "from bot.runtime.bootstrap import bootstrap\n"
+        "from jobs import JobContext\n"
         "from jobs.scheduler import run_scheduler_forever\n"
         "s = load_settings()\n"
-        "run_scheduler_forever(s, Database(s.database_url))\n"
+        "b = bootstrap(s)\n"
+        "run_scheduler_forever(JobContext(services=b.services, db=b.db), zone=s.zone)\n"
     )
     log = tmp_path / "scheduler.log"
     with log.open("wb") as stderr:
         proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=tmp_path, stderr=stderr)
     try:
-        wait_for(lambda: list_jobs(settings, database)[0].next_run_time is not None or proc.poll() is not None)
+        wait_for(lambda: list_jobs(database, zone=settings.zone)[0].next_run_time is not None or proc.poll() is not None)
         assert proc.poll() is None, log.read_text()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0, log.read_text()

@@ -37,7 +37,7 @@ def test_every_command_answers_help() -> None:
 
 
 def test_subcommands_marked_available_are_exactly_the_routed_ones() -> None:
-    from handlers.commands import routes
+    from handlers import ROUTES
 
     available = {(c, s.name) for c, spec in COMMANDS.items() for s in spec.subcommands if s.available}
-    assert available == set(routes())
+    assert available == set(ROUTES)

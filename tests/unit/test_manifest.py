@@ -12,7 +12,7 @@ import yaml
 
 import handlers
 from handlers.command_specs import COMMANDS
-from bot.services import Services
+from bot.runtime.bootstrap import bootstrap
 from bot.runtime.settings import load_settings
 from storage.db import Database
 
@@ -64,12 +64,13 @@ class RecordingApp:
 @pytest.fixture(scope="module")
 def registered() -> dict[str, list[Any]]:
     recorder = RecordingApp()
-    handlers.register_all(recorder, Services(settings=load_settings(), db=Database("sqlite://")))
+    bot = bootstrap(load_settings(), db=Database("sqlite://"))
+    handlers.register_all(recorder, bot.services, bot.after_ack)
     return recorder.registered
 
 
 def _code_files() -> list[Path]:
-    return [p for d in ("bot", "handlers", "jobs") for p in (ROOT / d).rglob("*.py") if "testing" not in p.parts]
+    return [p for d in ("bot", "handlers", "jobs") for p in (ROOT / d).rglob("*.py") if "sandbox" not in p.parts]
 
 
 def _methods_called() -> set[str]:

@@ -10,14 +10,12 @@ from bot.approvals.policy import (
     assess,
     clean_answers,
     clean_fields,
-    load_policy,
-    parse_policy,
     quorum,
     reachable,
     refusal,
     route_for,
 )
-from bot.approvals.policy_file import explain_policy, policy_warnings
+from bot.approvals.policy_file import explain_policy, load_policy, parse_policy, policy_warnings
 
 ADMIN, OTHER_ADMIN, MEMBER = "U0ADMIN01", "U0ADMIN02", "U0MEMBER1"
 SEC, LEAD, BOTH = "U0SEC0001", "U0LEAD001", "U0BOTH001"

@@ -16,10 +16,10 @@ try:
 except SystemExit:
     pass
 after_help = sorted({m.split(".")[0] for m in sys.modules} & {"mlflow", "openai", "slack_bolt", "sqlalchemy"})
-from bot.runtime.bootstrap import build_app
+from bot.runtime.bootstrap import bootstrap
 from bot.runtime.settings import load_settings
-app = build_app(load_settings(SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="s", DATABASE_URL="sqlite://",
-                              FACTORY_LISTENER_THREADS=24), token_verification=False)
+app = bootstrap(load_settings(SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="s", DATABASE_URL="sqlite://",
+                              FACTORY_LISTENER_THREADS=24), token_verification=False).app
 after_app = sorted({m.split(".")[0] for m in sys.modules} & {"mlflow", "openai"})
 print(after_help, after_app, app.listener_runner.listener_executor._max_workers)
 """
