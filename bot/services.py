@@ -15,12 +15,14 @@ from bot.approvals.policy import Policy
 from bot.approvals.reports import ApprovalReports
 from bot.approvals.routing import ApprovalRouting
 from bot.approvals.service import ApprovalService
+from bot.digest.service import DigestService
 from bot.guilds.members import MemberService
 from bot.guilds.service import GuildService
 from bot.mentoring.rounds import RoundService
 from bot.mentoring.service import MentoringService
 from bot.models.deployments import DeploymentService
 from bot.models.registry import ModelService
+from bot.showtell.service import ShowTellService
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Services:
     rounds: RoundService
     models: ModelService
     deployments: DeploymentService
+    showtell: ShowTellService
+    digest: DigestService
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins

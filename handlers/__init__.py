@@ -14,16 +14,19 @@ from bot.services import Services
 from handlers import commands, errors, events
 from handlers.after_ack import AfterAckPool
 from handlers.approvals import listeners as approvals
+from handlers.digest import listeners as digest
 from handlers.guilds import listeners as guilds
 from handlers.mentoring import listeners as mentoring
 from handlers.models import listeners as models
+from handlers.showtell import listeners as showtell
 
-ROUTES = {**commands.help_routes(), **guilds.ROUTES, **models.ROUTES, **approvals.ROUTES, **mentoring.ROUTES}
+ROUTES = {**commands.help_routes(), **guilds.ROUTES, **models.ROUTES, **approvals.ROUTES, **mentoring.ROUTES,
+          **digest.ROUTES, **showtell.ROUTES}
 
 
 def register_all(app: App, services: Services, after_ack: AfterAckPool) -> None:
     errors.register(app)
     commands.register(app, services, after_ack, ROUTES)
     events.register(app, services, after_ack)
-    for capability in (models, guilds, approvals, mentoring):
+    for capability in (models, guilds, approvals, mentoring, showtell):
         capability.register(app, services, after_ack)

@@ -9,7 +9,7 @@ returns ``False`` at once and the listener tells the person to try again in a mi
 ``/healthz`` reports the saturation; ``drain`` waits for what was accepted (SIGTERM, tests).
 
 Why not ``ThreadPoolExecutor`` alone: its queue is unbounded, so a stuck MLflow would
-grow it without limit and nobody would be told.  A semaphore in front bounds it.
+grow it without limit and nobody would be told.  A count of the accepted work bounds it.
 """
 
 from __future__ import annotations
@@ -29,29 +29,27 @@ class AfterAckPool:
     def __init__(self, *, workers: int = 8, queue: int = 32) -> None:
         self.workers, self.capacity = workers, workers + queue
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="after-ack")
-        self._slots = threading.BoundedSemaphore(self.capacity)
-        self._running: set[Future[None]] = set()
-        self._lock = threading.Lock()
+        self._in_flight = 0  # accepted and not finished: running or queued
+        self._changed = threading.Condition()
         self._closed = False
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
         """Run ``fn`` soon; ``False`` (and nothing runs) when the pool is full or shutting down."""
-        if self._closed or not self._slots.acquire(blocking=False):
-            return False
+        with self._changed:
+            if self._closed or self._in_flight >= self.capacity:
+                return False
+            self._in_flight += 1
         try:
-            future = self._executor.submit(self._run, fn, *args, **kwargs)
+            self._executor.submit(self._run, fn, *args, **kwargs)
         except RuntimeError:  # shut down between the check and the submit
-            self._slots.release()
+            self._finished()
             return False
-        with self._lock:
-            self._running.add(future)
-        future.add_done_callback(self._done)
         return True
 
     @property
     def in_flight(self) -> int:
-        with self._lock:
-            return len(self._running)
+        with self._changed:
+            return self._in_flight
 
     @property
     def saturated(self) -> bool:
@@ -61,28 +59,31 @@ class AfterAckPool:
         return {"in_flight": self.in_flight, "capacity": self.capacity, "saturated": self.saturated}
 
     def drain(self, timeout: float = 30.0) -> bool:
-        """Wait for the accepted work; ``True`` when all of it finished in time."""
-        with self._lock:
-            pending = list(self._running)
-        return not wait(pending, timeout=timeout).not_done
+        """Wait until no accepted work is left; ``True`` when that happened in time."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._in_flight == 0, timeout)
 
     def shutdown(self, timeout: float = 30.0) -> None:
         """Accept nothing more, then finish what was accepted (SIGTERM)."""
-        self._closed = True
+        with self._changed:
+            self._closed = True
         self.drain(timeout)
         self._executor.shutdown(wait=False)
 
-    def _done(self, future: Future[None]) -> None:
-        with self._lock:
-            self._running.discard(future)
-        self._slots.release()
+    def _finished(self) -> None:
+        # Counted down by the work's own thread, before its future is done: once drain()
+        # returns, health() and submit() already see the room it left.
+        with self._changed:
+            self._in_flight -= 1
+            self._changed.notify_all()
 
-    @staticmethod
-    def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         try:
             fn(*args, **kwargs)
         except Exception:  # logged with its traceback; the person already had their ack
             log.exception("work after the ack failed: %s", getattr(fn, "__qualname__", fn))
+        finally:
+            self._finished()
 
 
 class ListenerPool(ThreadPoolExecutor):

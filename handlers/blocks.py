@@ -1,13 +1,14 @@
-"""Block Kit rendering: the one place that builds messages and views.
+"""Block Kit rendering: the shared pieces and the help surfaces.
 
-This module holds the shared pieces and the help surfaces; each capability renders in
-a sibling module (``handlers.guilds.views``, …).  Built with slack-sdk's block models
+Each capability renders its own messages and views in its ``views`` module
+(``handlers.guilds.views``, …).  Built with slack-sdk's block models
 (``slack_sdk.models.blocks``), which validate lengths as they go, then turned into
 plain dicts for the Web API.  See https://api.slack.com/reference/block-kit/blocks.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -20,6 +21,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.text import utc_text
 from handlers.command_specs import COMMANDS, CommandSpec
 
 Message = dict[str, Any]
@@ -33,6 +35,15 @@ def section(text: str) -> SectionBlock:
 
 def context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def when(at: datetime | None) -> str:
+    """A moment as Slack shows it to each reader, in their own time zone ("Yesterday at 9:44 PM"),
+    with the UTC time as the fallback text: the one way every view writes a time.
+    https://api.slack.com/reference/surfaces/formatting#date-formatting"""
+    if at is None:
+        return "—"
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{utc_text(at)}>"
 
 
 def message(text: str, blocks: list[Block]) -> Message:

@@ -34,9 +34,6 @@ class CommandSpec:
     def find(self, name: str) -> Subcommand | None:
         return next((s for s in self.subcommands if s.name == name), None)
 
-    def usage_lines(self) -> list[str]:
-        return [f"`{self.command} {s.usage}` — {s.summary}" for s in self.subcommands]
-
 
 HELP = Subcommand("help", "", "show this help", available=True)
 
@@ -47,8 +44,15 @@ COMMANDS: dict[str, CommandSpec] = {
             "/factory",
             "AI factory",
             "Overview of factorybot - guilds, mentoring, show-and-tell, approvals, models",
-            "help",
-            (HELP,),
+            "help | digest preview [guild] | digest send <guild|org|all>",
+            (
+                Subcommand(
+                    "digest", "preview [guild] | send <guild|org|all>",
+                    "the flywheel digest of this week so far, only to you; post last week's now (admins)",
+                    available=True,
+                ),
+                HELP,
+            ),
         ),
         CommandSpec(
             "/guild",
@@ -95,11 +99,18 @@ COMMANDS: dict[str, CommandSpec] = {
             "/showtell",
             "Show-and-tell",
             "Book a slot at a guild's demo session",
-            "next [guild] | book <guild> \"title\" | cancel | help",
+            "list [guild] | propose <guild> | cancel <talk> | schedule <guild> | skip <guild> <date> | help",
             (
-                Subcommand("next", "[guild]", "the next sessions and their agendas"),
-                Subcommand("book", '<guild> "title"', "book a demo slot"),
-                Subcommand("cancel", "<booking>", "cancel your booking"),
+                Subcommand("list", "[guild]", "coming sessions, talks and free slots, in your time zone",
+                           available=True),
+                Subcommand("propose", "<guild>", "propose a talk: pick a session, or join its waitlist",
+                           available=True),
+                Subcommand("cancel", "<talk number>", "cancel a talk (its presenter, the guild's leads, admins)",
+                           available=True),
+                Subcommand("schedule", "<guild> [every <N> weeks on <day> at <HH:MM> [zone] slots=<n> minutes=<m>]",
+                           "set the guild's sessions, or open a form (leads, admins)", available=True),
+                Subcommand("skip", "<guild> <YYYY-MM-DD>", "skip one session and tell those booked (leads, admins)",
+                           available=True),
                 HELP,
             ),
         ),

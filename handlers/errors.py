@@ -1,4 +1,4 @@
-"""The global error handler: log with a reference, never leak internals to Slack."""
+"""The global error handler: log what failed with its traceback; nothing of it goes to Slack."""
 
 from __future__ import annotations
 
@@ -14,6 +14,6 @@ def register(app: App) -> None:
     app.error(_log_error)
 
 
-def _log_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
+def _log_error(error: Exception, body: dict[str, Any]) -> None:
     kind = body.get("command") or body.get("type") or (body.get("event") or {}).get("type")
     log.error("listener failed on %s: %s", kind, error, exc_info=error)

@@ -1,6 +1,6 @@
 """App Home: published on ``app_home_opened`` and re-published after changes that show there.
 
-Each capability contributes its part, in this order: guilds, then approvals.
+Each capability contributes its part, in this order: guilds, show-and-tell, then approvals.
 """
 
 from __future__ import annotations
@@ -12,13 +12,16 @@ from bot.services import Services
 from handlers import blocks
 from handlers.approvals import views as approval_views
 from handlers.guilds import views as guild_views
+from handlers.showtell import views as showtell_views
 
 
 def home_sections(services: Services, user_id: str) -> list[Block]:
     waiting = services.approval_reports.list_for(user=user_id, scope="pending")
     mine = [v for v in services.approval_reports.list_for(user=user_id, scope="mine") if v.pending]
+    zone = showtell_views.zone_of(services.members.profile(user_id).tz, services.zone)  # cached: no users.info here
     return [
         *guild_views.home_blocks(services.guilds.home(user_id)),
+        *showtell_views.home_blocks(services.showtell.home(user_id), zone=zone),
         *approval_views.home_section(waiting=waiting, mine=mine),
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.text import plural
 from jobs import current_context
 from storage.models import utcnow
 from storage.repositories import forget_processed_before
@@ -20,4 +21,4 @@ def forget_old_events() -> str:
     with context.db.unit_of_work() as uow:
         deleted = forget_processed_before(uow.session, cutoff)
         uow.commit()
-    return f"forgot {deleted} processed event(s)"
+    return f"forgot {plural(deleted, 'processed event')}" if deleted else "no processed event was old enough to forget"

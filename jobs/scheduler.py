@@ -117,6 +117,34 @@ JOBS: tuple[JobSpec, ...] = (
         trigger_args={"minute": 15},
         description="Mentoring check-ins (\"Did you meet?\") when due; inactivity after 3 ignored introductions",
     ),
+    JobSpec(
+        id="showtell.reminders",
+        func="jobs.showtell:send_reminders",
+        trigger="interval",
+        trigger_args={"minutes": 10},
+        description="Show-and-tell: presenters' day-before DMs, nudges, morning agendas, link requests, lapsed offers",
+    ),
+    JobSpec(
+        id="showtell.sessions",
+        func="jobs.showtell:extend_series",
+        trigger="cron",
+        trigger_args={"hour": 3, "minute": 30},
+        description="Show-and-tell: keep each series' next eight sessions in existence",
+    ),
+    JobSpec(
+        id="digest.weekly",
+        func="jobs.digest:send_digests",
+        trigger="cron",
+        trigger_args={"day_of_week": "mon", "hour": 9, "minute": 0},
+        description="Flywheel digests of last week: each guild's channel, the org's to FACTORY_DIGEST_CHANNEL",
+    ),
+    JobSpec(
+        id="digest.catch_up",
+        func="jobs.digest:send_digests",
+        trigger="interval",
+        trigger_args={"minutes": 10},
+        description="Flywheel digests still due (the bot was down on Monday, or a post failed): once each",
+    ),
 )
 
 

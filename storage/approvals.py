@@ -18,15 +18,20 @@ How one final transition is guaranteed on each backend:
   :func:`lock_request` therefore opens the transaction with ``BEGIN IMMEDIATE``, which
   takes the database's single write lock before reading (others wait on
   ``busy_timeout``); the read inside it is the latest committed state.
+
+A new request has no row to lock yet, so two identical filings at once could both find no
+pending twin and both insert; :func:`lock_filing` makes them take turns (the same
+``BEGIN IMMEDIATE`` on SQLite, an advisory lock on what is asked for on PostgreSQL).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, update
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.guilds import Guild
@@ -143,10 +148,7 @@ def get_request(session: Session, request_id: int) -> ApprovalRequest | None:
 def lock_request(session: Session, request_id: int) -> ApprovalRequest | None:
     """The request, locked until the unit of work ends: call it first in a unit of work that
     changes a request (see the module docstring for how each backend does it)."""
-    if session.get_bind().dialect.name == "sqlite":
-        connection = session.connection()
-        if not connection.connection.dbapi_connection.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    _begin_immediate(session)
     query = (
         select(ApprovalRequest)
         .where(ApprovalRequest.id == request_id)
@@ -154,6 +156,39 @@ def lock_request(session: Session, request_id: int) -> ApprovalRequest | None:
         .execution_options(populate_existing=True)
     )
     return session.scalars(query).one_or_none()
+
+
+def lock_filing(session: Session, key: str) -> None:
+    """Hold filings of the same thing one at a time until the unit of work ends, so the look for a
+    pending twin (:func:`pending_twin`) and the insert after it are one step: call it first.
+    SQLite takes its single write lock (``BEGIN IMMEDIATE``); PostgreSQL a transaction-scoped
+    advisory lock on ``key``, so only filings of the same thing wait for each other."""
+    if _begin_immediate(session):
+        return
+    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+    session.execute(select(func.pg_advisory_xact_lock(number)))
+
+
+def pending_twin(
+    session: Session, *, type_id: str, fields: dict[str, Any], requester: str | None = None
+) -> ApprovalRequest | None:
+    """The pending request of this type with these field values (and requester, if given).
+    Fields are compared here, not in SQL: JSON equality differs between the backends, and
+    pending requests of one type are few."""
+    query = select(ApprovalRequest).where(ApprovalRequest.status == PENDING, ApprovalRequest.type_id == type_id)
+    if requester is not None:
+        query = query.where(ApprovalRequest.requester == requester)
+    return next((r for r in session.scalars(query.order_by(ApprovalRequest.id)) if r.fields == fields), None)
+
+
+def _begin_immediate(session: Session) -> bool:
+    """On SQLite, open the transaction with the database's write lock; False on other backends."""
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    connection = session.connection()
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return True
 
 
 def pending_requests(session: Session) -> list[ApprovalRequest]:

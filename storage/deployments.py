@@ -109,6 +109,16 @@ def last_done(session: Session, model: str, alias: str | None = None) -> Deploym
     return session.scalar(query.order_by(Deployment.done_at.desc(), Deployment.id.desc()).limit(1))
 
 
+def last_replacing_deployment(session: Session, model: str, alias: str) -> Deployment | None:
+    """The last deployment (not a rollback) that moved ``alias`` off a version: the one a rollback
+    undoes.  A deployment that found the alias already in place, or not yet set, replaced nothing."""
+    query = select(Deployment).where(
+        Deployment.model == model, Deployment.alias == alias, Deployment.kind == "deploy",
+        Deployment.status == "done", Deployment.previous_version.is_not(None),
+    )
+    return session.scalar(query.order_by(Deployment.done_at.desc(), Deployment.id.desc()).limit(1))
+
+
 # ---------------------------------------------------------------------- watches
 def add_watch(session: Session, model: str, channel_id: str, added_by: str) -> bool:
     """False if the channel already watches the model (the unique key decides)."""

@@ -264,20 +264,6 @@ def top_tags(session: Session, guild_id: int, *, kind: str, limit: int) -> list[
     return [(tag, int(n)) for tag, n in session.execute(query)]
 
 
-def membership_changes(
-    session: Session, *, start: datetime, end: datetime, guild_id: int | None = None
-) -> dict[str, int]:
-    """How many memberships began and ended in ``[start, end)``: the digest's new and departed members."""
-    joined = select(func.count()).select_from(Membership).where(
-        Membership.joined_at >= start, Membership.joined_at < end
-    )
-    left = select(func.count()).select_from(Membership).where(Membership.left_at >= start, Membership.left_at < end)
-    if guild_id is not None:
-        joined = joined.where(Membership.guild_id == guild_id)
-        left = left.where(Membership.guild_id == guild_id)
-    return {"joined": int(session.scalar(joined) or 0), "left": int(session.scalar(left) or 0)}
-
-
 def profile_tags(session: Session, member_id: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {"teach": [], "learn": []}
     query = select(ProfileTag.kind, ProfileTag.tag).where(ProfileTag.member_id == member_id)

@@ -23,8 +23,9 @@ def insert_ignoring_conflicts(session: Session, model: type[Any], rows: list[dic
         return 0
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(insert(model).values(rows).on_conflict_do_nothing())
-    return int(result.rowcount or 0)
+    # Counted from RETURNING: the driver's rowcount of an INSERT is -1 on PostgreSQL (psycopg 3).
+    statement = insert(model).values(rows).on_conflict_do_nothing().returning(*model.__table__.primary_key.columns)
+    return len(session.execute(statement).all())
 
 
 def ensure_member(session: Session, slack_id: str, *, name: str = "") -> None:

@@ -1,7 +1,8 @@
 """Mentoring tables and their repository functions.
 
 Rounds are idempotent by a unique key (program, round date): a scheduler that runs twice,
-or an admin's ``/mentor round now`` racing the job, makes one round.  Introductions and
+or an admin's ``/mentor round now`` racing the job, makes one round; only a round that
+matched nobody may be replaced the same day (:func:`drop_empty_round`).  Introductions and
 check-ins are claimed with a conditional ``UPDATE … WHERE x IS NULL`` whose row count says
 who won, so a message is sent once; an answer is one row per (match, member).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy import JSON, Date, Float, ForeignKey, String, UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -217,10 +218,25 @@ def add_round(
     return new
 
 
-def recent_rounds(session: Session, program_id: int, *, limit: int) -> list[Round]:
-    """The program's last ``limit`` rounds, newest first."""
-    query = select(Round).where(Round.program_id == program_id).order_by(Round.round_on.desc()).limit(limit)
-    return list(session.scalars(query))
+def drop_empty_round(session: Session, *, program_id: int, round_on: date) -> bool:
+    """Delete the program's round of that day if it matched nobody, so an admin's new round can
+    take its place under the unique key; True when there was one.  Of two re-runs at once, the
+    second finds nothing to delete (PostgreSQL waits on the row) and its insert loses."""
+    has_match = select(MentoringMatch.id).where(MentoringMatch.round_id == Round.id).exists()
+    result = session.execute(
+        delete(Round)
+        .where(Round.program_id == program_id, Round.round_on == round_on, ~has_match)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def recent_rounds(session: Session, program_id: int, *, limit: int, before: date | None = None) -> list[Round]:
+    """The program's last ``limit`` rounds (those before the date ``before``, if given), newest first."""
+    query = select(Round).where(Round.program_id == program_id)
+    if before is not None:
+        query = query.where(Round.round_on < before)
+    return list(session.scalars(query.order_by(Round.round_on.desc()).limit(limit)))
 
 
 def matches_of_rounds(session: Session, round_ids: list[int]) -> list[MentoringMatch]:

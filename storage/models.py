@@ -1,4 +1,6 @@
-"""Typed SQLAlchemy 2 models.  One table a noun; later capabilities add theirs here."""
+"""Typed SQLAlchemy 2 models: the base, UTC timestamps, and the tables every capability
+shares (members, the activity log, processed events, job runs).  One table a noun; each
+capability's own tables are in its module (``storage/approvals.py``, …)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Repository functions over a session: the only place services' reads and writes become SQL."""
+"""The repository functions every capability shares: the activity log, event
+de-duplication and the jobs' last runs.  Each capability's own tables and queries are in
+its module beside this one (``storage/approvals.py``, ``storage/guilds.py``, …)."""
 
 from __future__ import annotations
 

@@ -20,6 +20,8 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base
 from tests.mlflow_server import MlflowServer
+from tests.support import ports
+from tests.support.ports import SilentPort, SwitchableProxy
 
 TEST_DATABASE_URL = os.environ.get("FACTORYBOT_TEST_DATABASE_URL", "")
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
@@ -92,9 +94,30 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
 def mlflow_client(mlflow_server: MlflowServer):  # noqa: ANN201 - mlflow's client, imported lazily
     from mlflow import MlflowClient
 
-    if not mlflow_server.running:
-        mlflow_server.start()
     return MlflowClient(tracking_uri=mlflow_server.uri, registry_uri=mlflow_server.uri)
+
+
+@pytest.fixture
+def mlflow_proxy(mlflow_server: MlflowServer) -> Iterator[SwitchableProxy]:
+    """The real MLflow server behind a proxy a test switches off and on: MLflow goes away and
+    comes back for the bot alone, while the session's server keeps running."""
+    proxy = SwitchableProxy(("127.0.0.1", mlflow_server.port))
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def closed_port_uri() -> str:
+    """MLflow down: a loopback URL whose connections are refused."""
+    return ports.closed_port_uri()
+
+
+@pytest.fixture
+def silent_port() -> Iterator[SilentPort]:
+    """MLflow hung: a loopback port that accepts connections and never answers, until released."""
+    port = SilentPort()
+    yield port
+    port.release()
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """A real ``mlflow server`` on loopback for the test session, with a SQLite backend.
 
-It can be stopped and started again on the same port and store, so tests can show what
-the bot does while MLflow is down.  Webhooks to loopback are allowed, as the bot's own
-``POST /mlflow/webhook`` is on 127.0.0.1 in tests.
+It runs for the whole session: tests that need MLflow down or hung point the bot at a
+port from :mod:`tests.support.ports` instead.  Webhooks to loopback are allowed, as the
+bot's own ``POST /mlflow/webhook`` is on 127.0.0.1 in tests.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import requests
+
+from tests.polling import eventually
 
 
 def _free_port() -> int:
@@ -51,21 +52,16 @@ class MlflowServer:
              "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"],
             env=env, cwd=self.workdir, stdout=open(self.workdir / "server.log", "ab"), stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"mlflow server exited: {(self.workdir / 'server.log').read_text()[-2000:]}")
-            try:
-                if requests.get(f"{self.uri}/health", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("mlflow server did not start in time")
+        eventually(self._started, seconds=timeout, what="the mlflow server answering /health")
+        return self
 
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+    def _started(self) -> bool:
+        if self._proc.poll() is not None:
+            raise RuntimeError(f"mlflow server exited: {(self.workdir / 'server.log').read_text()[-2000:]}")
+        try:
+            return requests.get(f"{self.uri}/health", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
 
     def stop(self) -> None:
         if self._proc is not None:

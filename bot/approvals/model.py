@@ -7,7 +7,7 @@ change (:mod:`bot.approvals.routing`) and the reports all hand these out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,6 @@ MAX_JUSTIFICATION = 3000
 MAX_COMMENT = 2000
 POLICY_ACTOR = "policy"
 SLA_ACTOR = "sla"
-
 
 
 # -- errors with a message for the person who acted ------------------------------------
@@ -42,11 +41,15 @@ class InvalidRequest(ApprovalError):
 
 
 class NotAllowed(ApprovalError):
-    pass
+    """The person may not do this (decide their own request, cancel or comment on someone else's)."""
 
 
 class AlreadyDecided(ApprovalError):
     pass
+
+
+class AlreadyRequested(ApprovalError):
+    """Someone else's identical request is still pending: one request for one deployment."""
 
 
 # -- what callers get back -------------------------------------------------------------
@@ -109,9 +112,11 @@ class RequestView:
         done = {d.approver for d in self.decisions}
         return tuple(u for u in self.route.eligible if u != self.requester and u not in done)
 
-    def outcome_text(self) -> str:
-        """``approved by <@U1> at …`` — why the request is where it is."""
-        when = when_text(self.decided_at)
+    def outcome_text(self, write_time: Callable[[datetime], str]) -> str:
+        """``approved by <@U1> at …`` — why the request is where it is.  The model hands out the
+        moment; ``write_time`` writes it for where the text goes (an error, which may end up in a
+        form or the CLI, takes :func:`bot.text.utc_text`)."""
+        when = write_time(self.decided_at) if self.decided_at else "an unknown time"
         if self.status == APPROVED and self.decided_by == POLICY_ACTOR:
             return f"auto-approved by the policy (rule “{self.matched_rule}”) at {when}"
         if self.status == APPROVED:
@@ -126,14 +131,11 @@ class RequestView:
         return self.quorum.describe()
 
 
-def when_text(at: datetime | None) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC") if at else "?"
-
-
 @dataclass(frozen=True)
 class Filed:
     request: RequestView
     reachable: bool  # False: no eligible approver other than the requester could meet the quorum
+    existing: bool = False  # the requester's identical request, still pending: nothing new was filed or sent
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The approval policy: which requests exist, how risky they are, and who must say yes.
 
-The policy is a YAML file (the built-in ``bot/default_policy.yml`` unless
+The policy is a YAML file (the built-in ``bot/approvals/default_policy.yml`` unless
 ``FACTORY_POLICY_FILE`` names another), validated with pydantic.  Everything here is a
 pure function over plain data, so the rules are tested without Slack or a database:
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -33,6 +32,8 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+
+from bot.text import plural
 
 TIERS: tuple[str, ...] = ("low", "medium", "high")
 Tier = Literal["low", "medium", "high"]
@@ -234,14 +235,15 @@ def _matches(when: Condition, type_id: str, fields: Mapping[str, Any], answers: 
     if when.type and type_id not in when.type:
         return False
     parts = [(fields.get(k), m) for k, m in when.fields.items()] + [(answers.get(k), m) for k, m in when.answers.items()]
-    return all(_value_matches(value, match) for value, match in parts)
+    return all(value_matches(value, match) for value, match in parts)
 
 
-def _value_matches(value: Any, match: Match) -> bool:
+def value_matches(value: Any, match: Match) -> bool:
+    """Does a field value or an answer meet a rule's condition on it?"""
     if value is None or value == "":
         return False
     if isinstance(match, list):
-        return any(_value_matches(value, m) for m in match)
+        return any(value_matches(value, m) for m in match)
     if isinstance(match, NumberRange):
         number = _number(value)
         return number is not None and match.holds(number)
@@ -341,12 +343,12 @@ class QuorumStatus:
 
     def describe(self) -> str:
         if self.met:
-            return f"{self.have} of {self.need} approvals: complete"
+            return f"{self.have} of {plural(self.need, 'approval')}: complete"
         parts = [f"{n} more from {g}" for g, n in self.missing.items() if n]
         more = self.need - self.have
         if not parts and more > 0:
-            parts.append(f"{more} more approval{'s' if more > 1 else ''}")
-        return f"{self.have} of {self.need} approvals; needs {', '.join(parts)}"
+            parts.append(f"{plural(more, 'more approval')}")
+        return f"{self.have} of {plural(self.need, 'approval')}; needs {', '.join(parts)}"
 
 
 def quorum(route: Route, approvers: Sequence[str]) -> QuorumStatus:

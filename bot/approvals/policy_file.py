@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.approvals.policy import DEFAULT_POLICY_NAME, TIERS, Policy, PolicyError, quorum, route_for
+from bot.approvals.policy import DEFAULT_POLICY_NAME, TIERS, Policy, PolicyError, quorum, route_for, value_matches
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -118,16 +118,30 @@ def _cross_check(policy: Policy) -> list[tuple[tuple[Any, ...], str]]:
             if policy.request_type(type_id) is None:
                 found.append(((*at, "type"), f"unknown request type {type_id!r}"))
         types = [policy.request_type(t) for t in rule.when.type] or list(policy.request_types)
-        for field_id in rule.when.fields:
-            if not any(t and t.field(field_id) for t in types):
+        for field_id, match in rule.when.fields.items():
+            specs = [t.field(field_id) for t in types if t and t.field(field_id)]
+            if not specs:
                 found.append(((*at, "fields", field_id), f"no such field in {', '.join(t.id for t in types if t)}"))
+            elif all(spec.kind == "choice" for spec in specs):
+                choices = tuple(dict.fromkeys(c for spec in specs for c in spec.choices))
+                found += [((*at, "fields", field_id), reason) for reason in _unmatchable(match, choices)]
         for question_id, match in rule.when.answers.items():
             q = policy.question(question_id)
             if q is None:
                 found.append(((*at, "answers", question_id), "no such question"))
             elif q.kind == "yes_no" and not isinstance(match, bool):
                 found.append(((*at, "answers", question_id), "a yes/no question is matched with yes or no"))
+            elif q.kind == "choice":
+                found += [((*at, "answers", question_id), reason) for reason in _unmatchable(match, q.choices)]
     return found
+
+
+def _unmatchable(match: Any, choices: Sequence[str]) -> list[str]:
+    """A condition on a choice field or question can only ever hold for one of its choices:
+    a value no choice matches (``prod`` for ``production``) is a rule that never applies."""
+    values = match if isinstance(match, list) else [match]
+    return [f"{value!r} is not one of its choices ({', '.join(choices)})"
+            for value in values if not any(value_matches(choice, value) for choice in choices)]
 
 
 class _DuplicateKey(Exception):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from bot.approvals.model import (
@@ -11,14 +13,13 @@ from bot.approvals.model import (
     EventView,
     RequestNotFound,
     RequestView,
-    when_text,
 )
 from bot.approvals.policy import EXECUTABLE_TYPES, Policy, Route
 from bot.approvals.policy import quorum as quorum_of
+from bot.text import utc_text
 from storage import approvals as store
 from storage.approvals import APPROVED, PENDING, ApprovalRequest
 from storage.repositories import record_activity
-from datetime import datetime
 
 
 def record_outcome(session: Session, request: ApprovalRequest, *, status: str, by: str, reason: str, at: datetime) -> None:
@@ -49,14 +50,14 @@ def get_or_raise(session: Session, request_id: int) -> ApprovalRequest:
 def refuse_if_decided(session: Session, policy: Policy, request: ApprovalRequest) -> None:
     if request.status != PENDING:
         view = request_view(session, policy, request)
-        raise AlreadyDecided(f"{request.public_id} was already {view.outcome_text()}.")
+        raise AlreadyDecided(f"{request.public_id} was already {view.outcome_text(utc_text)}.")
 
 
 def refuse_if_decided_by(session: Session, request: ApprovalRequest, user: str) -> None:
     """A second click by the same person: say what they already did (checked before the request's state)."""
     mine = next((d for d in store.decisions_for(session, request.id) if d.approver == user), None)
     if mine is not None:
-        raise AlreadyDecided(f"You already {past_tense(mine.verdict)} {request.public_id} at {when_text(mine.decided_at)}.")
+        raise AlreadyDecided(f"You already {past_tense(mine.verdict)} {request.public_id} at {utc_text(mine.decided_at)}.")
 
 
 def past_tense(verdict: str) -> str:

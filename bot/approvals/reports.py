@@ -1,8 +1,6 @@
-"""Looking at approvals: one request's timeline, lists, the auditors' export, the digest figures.
+"""Looking at approvals: one request's timeline, lists, the auditors' export.
 
-Read-only.  The timeline and the export come from the append-only audit trail; the
-digest figures from the activity log (``approval.*`` kinds), so they are per guild for
-free and agree with every other capability's figures.
+Read-only.  The timeline and the export come from the append-only audit trail.
 """
 
 from __future__ import annotations
@@ -10,23 +8,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import statistics
-from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Literal
-
-from sqlalchemy.orm import Session
+from typing import Any
 
 from bot.approvals.model import EventView, InvalidRequest, RequestView
 from bot.approvals.policy import Policy
 from bot.approvals.records import get_or_raise, request_view
 from storage import approvals as store
 from storage.approvals import PENDING
-from storage.db import Database, UnitOfWork
-from storage.repositories import activity_between
+from storage.db import Database
 
 LIST_LIMIT = 20
-Scope = Literal["mine", "pending", "all"]
 SCOPES: tuple[str, ...] = ("mine", "pending", "all")
 EXPORT_COLUMNS = (
     "request", "type", "requester", "guild", "tier", "rule", "status",
@@ -101,57 +93,3 @@ def format_export(rows: list[dict[str, Any]], fmt: str) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
-
-
-# -- figures for the weekly digest ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ApprovalFigures:
-    requested: int
-    auto_approved: int
-    approved: int  # by people
-    rejected: int
-    cancelled: int
-    expired: int
-    sla_breaches: int
-    high_risk: int  # requests filed at tier high
-    executed: int
-    median_hours_to_decision: float | None  # approvals (auto ones count as 0) and rejections
-    median_hours_to_human_decision: float | None
-    auto_approved_share: float | None  # of the requests filed in the period
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def approval_figures(
-    session_or_uow: Session | UnitOfWork, start: datetime, end: datetime, guild: str | None = None
-) -> ApprovalFigures:
-    """The Safety and Trust figures of ``[start, end)``, for one guild or (``guild=None``) overall."""
-    session = session_or_uow.session if isinstance(session_or_uow, UnitOfWork) else session_or_uow
-    events = [e for e in activity_between(session, start, end, guild=guild) if e.kind.startswith("approval.")]
-    count = {kind: 0 for kind in ("requested", "auto_approved", "approved", "rejected", "cancelled",
-                                  "expired", "sla_breached", "executed")}
-    hours: list[float] = []
-    human_hours: list[float] = []
-    high = 0
-    for event in events:
-        kind = event.kind.removeprefix("approval.")
-        count[kind] = count.get(kind, 0) + 1
-        figures = event.figures or {}
-        if kind == "requested" and figures.get("tier") == "high":
-            high += 1
-        if kind in ("auto_approved", "approved", "rejected") and "hours_to_decision" in figures:
-            hours.append(float(figures["hours_to_decision"]))
-            if kind != "auto_approved":
-                human_hours.append(float(figures["hours_to_decision"]))
-    requested = count["requested"]
-    return ApprovalFigures(
-        requested=requested, auto_approved=count["auto_approved"], approved=count["approved"],
-        rejected=count["rejected"], cancelled=count["cancelled"], expired=count["expired"],
-        sla_breaches=count["sla_breached"], high_risk=high, executed=count["executed"],
-        median_hours_to_decision=statistics.median(hours) if hours else None,
-        median_hours_to_human_decision=statistics.median(human_hours) if human_hours else None,
-        auto_approved_share=count["auto_approved"] / requested if requested else None,
-    )

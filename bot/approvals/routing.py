@@ -94,7 +94,10 @@ class ApprovalRouting:
 
     def route_new(self, filed: Filed) -> None:
         """A request just filed: the receipt and the approvers' messages, a word to a requester
-        nobody can approve for, and an auto-approved deployment carried out."""
+        nobody can approve for, and an auto-approved deployment carried out.  A request asked for
+        again (``filed.existing``) was routed when it was filed: nobody hears of it twice."""
+        if filed.existing:
+            return
         self.deliver(request_id=filed.request.id)
         if not filed.reachable:
             _notify(self._notifier, filed.request, kind="unreachable", recipients=[filed.request.requester])

@@ -15,17 +15,20 @@ status, lists and the export are :class:`bot.approvals.reports.ApprovalReports`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.approvals.model import (
     MAX_COMMENT,
     MAX_JUSTIFICATION,
     POLICY_ACTOR,
     AlreadyDecided,
+    AlreadyRequested,
     Decided,
     Filed,
     InvalidRequest,
@@ -33,6 +36,7 @@ from bot.approvals.model import (
     RequestView,
 )
 from bot.approvals.policy import (
+    EXECUTABLE_TYPES,
     MODEL_DEPLOYMENT,
     MODEL_ROLLBACK,
     Policy,
@@ -91,9 +95,55 @@ class ApprovalService:
         source: str = "modal",
         now: datetime | None = None,
     ) -> Filed:
-        """Validate, assess and record a request; low-risk ones are approved by the policy at once."""
-        policy = self.policy
+        """Validate, assess and record a request; low-risk ones are approved by the policy at once.
+
+        One pending request for one thing, however it is filed: asked again by its requester, the
+        pending request is the answer (``Filed.existing``; nothing is filed or sent again).  A
+        deployment or rollback asked for by someone else is refused with :class:`AlreadyRequested`,
+        as it moves an alias everyone shares; other requests (access, tools) are per person."""
         now = now or utcnow()
+        values, answer_values, justification = self._cleaned(
+            type_id=type_id, fields=fields, answers=answers, justification=justification, source=source
+        )
+        assessment = assess(self.policy, type_id=type_id, fields=values, answers=answer_values)
+        route = route_for(self.policy, assessment.tier)
+
+        with self.db.unit_of_work() as uow:
+            session = uow.session
+            store.lock_filing(session, f"{type_id}:{json.dumps(values, sort_keys=True)}")
+            if guild is not None and guild not in store.open_guild_slugs(session):
+                raise InvalidRequest(f"No open guild called `{guild}`.", {"guild": f"No open guild called {guild}."})
+            shared = type_id in EXECUTABLE_TYPES
+            twin = store.pending_twin(session, type_id=type_id, fields=values, requester=None if shared else requester)
+            if twin is not None:
+                return self._answer_twin(session, twin, requester=requester)
+            request = store.add_request(
+                session, type_id=type_id, fields=values, answers=answer_values, justification=justification,
+                requester=requester, guild=guild, tier=assessment.tier, matched_rule=assessment.rule,
+                route=route.to_json(), status=PENDING, source=source, created_at=now,
+                **_due_times(route, now),
+            )
+            figures = {"tier": assessment.tier, "type": type_id}
+            store.add_audit(session, request_id=request.id, kind="requested", actor=requester, at=now,
+                            reason=justification, detail={"tier": assessment.tier, "rule": assessment.rule, **figures})
+            record_activity(session, kind="approval.requested", actor=requester, guild=guild,
+                            subject=request.public_id, figures=figures, at=now)
+            if assessment.auto_approve:
+                record_outcome(session, request, status=APPROVED, by=POLICY_ACTOR, reason=f"rule “{assessment.rule}”", at=now)
+                store.add_audit(session, request_id=request.id, kind="auto_approved", actor=POLICY_ACTOR, at=now,
+                                reason=f"matched rule “{assessment.rule}”", detail={"tier": assessment.tier})
+            store.add_sla_mark(session, request_id=request.id, kind="deliver", step=0, at=now)
+            uow.commit()
+            view = request_view(session, self.policy, request)
+        return Filed(request=view, reachable=assessment.auto_approve or reachable(route, requester=requester))
+
+
+    def _cleaned(
+        self, *, type_id: str, fields: Mapping[str, Any], answers: Mapping[str, Any], justification: str, source: str
+    ) -> tuple[dict[str, Any], dict[str, Any], str]:
+        """The request's field values, risk answers and justification, or :class:`InvalidRequest`
+        with a problem per form element."""
+        policy = self.policy
         rtype = policy.request_type(type_id)
         if rtype is None:
             raise InvalidRequest(f"`{type_id}` is not a request type. Types: {', '.join(t.id for t in policy.request_types)}.")
@@ -112,32 +162,23 @@ class ApprovalService:
             all_problems["field:version"] = unknown
         if all_problems:
             raise InvalidRequest(next(iter(all_problems.values())), all_problems)
-        assessment = assess(policy, type_id=type_id, fields=values, answers=answer_values)
-        route = route_for(policy, assessment.tier)
+        return values, answer_values, justification
 
-        with self.db.unit_of_work() as uow:
-            session = uow.session
-            if guild is not None and guild not in store.open_guild_slugs(session):
-                raise InvalidRequest(f"No open guild called `{guild}`.", {"guild": f"No open guild called {guild}."})
-            request = store.add_request(
-                session, type_id=type_id, fields=values, answers=answer_values, justification=justification,
-                requester=requester, guild=guild, tier=assessment.tier, matched_rule=assessment.rule,
-                route=route.to_json(), status=PENDING, source=source, created_at=now,
-                **_due_times(route, now),
-            )
-            figures = {"tier": assessment.tier, "type": type_id}
-            store.add_audit(session, request_id=request.id, kind="requested", actor=requester, at=now,
-                            reason=justification, detail={"tier": assessment.tier, "rule": assessment.rule, **figures})
-            record_activity(session, kind="approval.requested", actor=requester, guild=guild,
-                            subject=request.public_id, figures=figures, at=now)
-            if assessment.auto_approve:
-                record_outcome(session, request, status=APPROVED, by=POLICY_ACTOR, reason=f"rule “{assessment.rule}”", at=now)
-                store.add_audit(session, request_id=request.id, kind="auto_approved", actor=POLICY_ACTOR, at=now,
-                                reason=f"matched rule “{assessment.rule}”", detail={"tier": assessment.tier})
-            store.add_sla_mark(session, request_id=request.id, kind="deliver", step=0, at=now)
-            uow.commit()
-            view = request_view(session, policy, request)
-        return Filed(request=view, reachable=assessment.auto_approve or reachable(route, requester=requester))
+
+    def _answer_twin(self, session: Session, twin: ApprovalRequest, *, requester: str) -> Filed:
+        """The pending request already asking for this: the requester's own is the answer; someone
+        else's is a refusal that says where it stands and how to weigh in."""
+        view = request_view(session, self.policy, twin)
+        if twin.requester == requester:
+            return Filed(request=view, reachable=reachable(view.route, requester=requester), existing=True)
+        if requester in view.route.eligible:
+            weigh_in = "You are one of its approvers: you can decide on it or comment on it from its message."
+        else:
+            weigh_in = f"To add something, ask <@{twin.requester}> or its approvers to comment on it."
+        raise AlreadyRequested(
+            f"<@{twin.requester}> already asked for this: {view.public_id} is pending ({view.quorum.describe()}). "
+            f"`/approval status {view.public_id}` shows where it stands. {weigh_in}"
+        )
 
 
 

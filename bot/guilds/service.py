@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.guilds.names import did_you_mean, plain, slug_problem
 from storage import guilds as repo
+from storage import showtell as showtell_store
 from storage.db import Database
 from storage.guilds import Guild
 from storage.members import ensure_member, ensure_members
@@ -146,12 +147,11 @@ class ChannelInvite(enum.Enum):
     FAILED = "failed"
 
 
-def next_show_and_tell(session: Session, guild: Guild) -> NextShowAndTell | None:
-    """Hook for show-and-tell: the guild's next session for ``/guild info``.
-
-    Show-and-tell does not exist yet, so there is none; that capability fills this in.
-    """
-    return None
+def next_show_and_tell(session: Session, guild: Guild, *, now: datetime) -> NextShowAndTell | None:
+    """The guild's next show-and-tell session for ``/guild info``, read from show-and-tell's
+    tables (guilds sit below show-and-tell in the layers, so not through its service)."""
+    found = showtell_store.next_session_room(session, guild.id, after=now)
+    return NextShowAndTell(starts_at=found[0], open_slots=found[1]) if found else None
 
 
 class GuildService:
@@ -183,7 +183,7 @@ class GuildService:
                 card=self._cards(uow.session, [guild], user_id)[0],
                 top_skills=tuple(repo.top_tags(uow.session, guild.id, kind="teach", limit=5)),
                 top_interests=tuple(repo.top_tags(uow.session, guild.id, kind="learn", limit=5)),
-                next_show_and_tell=next_show_and_tell(uow.session, guild),
+                next_show_and_tell=next_show_and_tell(uow.session, guild, now=self._clock()),
             )
 
     def home(self, user_id: str, *, limit: int = 10) -> HomeGuilds:

@@ -4,7 +4,10 @@
 members for peer pairing), their profile tags and time zones, their avoid lists and the
 program's last K rounds, calls the pure matcher (:mod:`bot.mentoring.matching.match`) and stores the
 matches, all in one unit of work keyed by (program, round date): running it twice makes
-one round.  What has to reach people is handed to a :class:`Delivery` (Slack in
+one round — except that an admin may run again a day whose round matched nobody, the new
+round taking its place.  Someone who both offers and seeks comes to the matcher in both
+roles but is one person in the round: told once, stored once, never "unmatched" while
+matched in the other role.  What has to reach people is handed to a :class:`Delivery` (Slack in
 production, :mod:`handlers.mentoring.delivery`); each introduction and check-in is
 claimed in the database before it is sent, so a repeated job sends nothing twice.
 """
@@ -19,8 +22,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.mentoring.matching.match import MatchingRules, MatchResult, Person, match_mentors, match_peers, utc_offset_minutes
+from bot.mentoring.matching.match import (
+    MatchingRules,
+    MatchResult,
+    Person,
+    Unmatched,
+    match_mentors,
+    match_peers,
+    utc_offset_minutes,
+)
 from bot.mentoring.service import MentoringError, effective_state, is_paused, next_round_at
+from bot.text import plural
 from storage import mentoring as repo
 from storage.db import Database
 from storage.guilds import guild_by_slug, open_member_ids
@@ -59,6 +71,7 @@ class RoundOutcome:
     ran: bool  # False: this program already had its round that day
     intros: tuple[Intro, ...] = ()
     unmatched: tuple[UnmatchedNotice, ...] = ()
+    replaced: bool = False  # True: it took the place of that day's earlier round, which matched nobody
 
 
 @dataclass(frozen=True)
@@ -99,9 +112,27 @@ class DeliveryReport:
     failures: int = 0
 
     def __str__(self) -> str:
-        return (f"rounds {','.join(self.rounds) or '-'}; introduced {self.introduced}; unmatched told "
-                f"{self.unmatched_told}; check-ins {self.checkins}; inactive {self.set_inactive}; "
-                f"failures {self.failures}")
+        """The job's result in ``factorybot jobs list``: what happened, nothing for what did not."""
+        parts = [f"ran {plural(len(self.rounds), 'round')} ({', '.join(self.rounds)})"] if self.rounds else []
+        counts = [(self.introduced, plural(self.introduced, "introduction") + " sent"),
+                  (self.unmatched_told, plural(self.unmatched_told, "person", "people") + " told they are unmatched"),
+                  (self.checkins, plural(self.checkins, "check-in") + " asked"),
+                  (self.set_inactive, plural(self.set_inactive, "person", "people") + " set inactive"),
+                  (self.failures, plural(self.failures, "message") + " Slack refused")]
+        parts += [text for count, text in counts if count]
+        return "; ".join(parts) or "nothing was due"
+
+
+def _left_out(result: MatchResult) -> list[Unmatched]:
+    """Who the round left out, each person once.  Someone who offers and seeks is both a mentor
+    and a mentee to the matcher: matched in either role, they are not left out; matched in
+    neither, they are left out once, in the first role the matcher lists (mentee)."""
+    matched = {member for match in result.matches for member in match.members}
+    once: dict[str, Unmatched] = {}
+    for unmatched in result.unmatched:
+        if unmatched.person_id not in matched:
+            once.setdefault(unmatched.person_id, unmatched)
+    return list(once.values())
 
 
 class RoundService:
@@ -113,10 +144,11 @@ class RoundService:
     # -- the ways a round starts ------------------------------------------------------
 
     def run_round_now(self, actor: str, guild_slug: str | None, *, now: datetime) -> RoundOutcome:
-        """``/mentor round now [guild]``: admins only; the round's messages go out before it returns."""
+        """``/mentor round now [guild]``: admins only; the round's messages go out before it returns.
+        An admin may run again a day whose round matched nobody (people enrolled since, say)."""
         if not self._is_admin(actor):
             raise MentoringError("Only factorybot admins can start a round.")
-        outcome = self.run_round(self.program_for(guild_slug), now=now, started_by=actor)
+        outcome = self.run_round(self.program_for(guild_slug), now=now, started_by=actor, replace_empty=True)
         if outcome.ran:
             self.deliver(outcome, DeliveryReport())
         return outcome
@@ -163,8 +195,10 @@ class RoundService:
                     due.append(program.slug)
         return due
 
-    def run_round(self, slug: str, *, now: datetime, seed: int | None = None,
-                  started_by: str | None = None) -> RoundOutcome:
+    def run_round(self, slug: str, *, now: datetime, seed: int | None = None, started_by: str | None = None,
+                  replace_empty: bool = False) -> RoundOutcome:
+        """The program's round for the local date of ``now``; not run (``ran`` False) when it already
+        had one that day, unless ``replace_empty`` and that round matched nobody."""
         round_on = now.astimezone(self._zone).date()
         with self._db.unit_of_work() as uow:
             s = uow.session
@@ -172,12 +206,14 @@ class RoundService:
             if program is None:
                 raise MentoringError(f"There is no mentoring program `{slug}`.")
             seed = seed if seed is not None else int(round_on.strftime("%Y%m%d")) + program.id
-            previous = repo.recent_rounds(s, program.id, limit=max(self._rules.cooldown_rounds, 1))
+            previous = repo.recent_rounds(s, program.id, limit=max(self._rules.cooldown_rounds, 1), before=round_on)
+            replaced = replace_empty and repo.drop_empty_round(s, program_id=program.id, round_on=round_on)
             new = repo.add_round(s, program_id=program.id, round_on=round_on, seed=seed, at=now, started_by=started_by)
             if new is None:
                 return RoundOutcome(slug, round_on, ran=False)
             result = self._match(s, program, previous, now=now, seed=seed)
-            new.unmatched = [{"id": u.person_id, "role": u.role, "reason": u.reason.value} for u in result.unmatched]
+            left_out = _left_out(result)
+            new.unmatched = [{"id": u.person_id, "role": u.role, "reason": u.reason.value} for u in left_out]
             checkin_at = now + timedelta(days=program.checkin_days)
             intros = []
             for match in result.matches:
@@ -191,13 +227,13 @@ class RoundService:
                                          "shared_skills": len(match.reason.shared_skills),
                                          "repeat": match.reason.repeat}, at=now)
             next_at = next_round_at(now, zone=self._zone, last_round_on=round_on, cadence_days=program.cadence_days)
-            told = [UnmatchedNotice(u.person_id, u.role, u.reason.value, slug, next_at) for u in result.unmatched
+            told = [UnmatchedNotice(u.person_id, u.role, u.reason.value, slug, next_at) for u in left_out
                     if u.reason.value not in ("paused", "inactive")]
             record_activity(s, kind="mentoring.round", actor=started_by, guild=self._guild(program), subject=slug,
                             figures={"matches": len(intros), "unmatched": len(told), "round": round_on.isoformat()},
                             at=now)
             uow.commit()
-        return RoundOutcome(slug, round_on, True, tuple(intros), tuple(told))
+        return RoundOutcome(slug, round_on, True, tuple(intros), tuple(told), replaced=replaced)
 
     def _guild(self, program: repo.Program) -> str | None:
         return None if program.slug == repo.ORG else program.slug

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from bot.guilds.tags import parse_tags, tag_problems
 from storage import mentoring as repo
 from storage.db import Database
-from storage.guilds import guild_by_slug, profile_tags, replace_profile_tags
+from storage.guilds import profile_tags, replace_profile_tags
 from storage.members import ensure_member, ensure_members
 from storage.models import utcnow
 from storage.repositories import record_activity
@@ -252,11 +252,6 @@ class MentoringService:
             checkins_asked=len(asked), answered=sum(1 for m in asked if answers[m.id]),
             met=sum(1 for m in asked if "yes" in answers[m.id].values()),
         )
-
-    def guild_exists(self, slug: str) -> bool:
-        with self._db.unit_of_work() as uow:
-            guild = guild_by_slug(uow.session, slug)
-            return guild is not None and guild.archived_at is None
 
     def _current_match(self, s: Session, member_id: str) -> CurrentMatch | None:
         for program in repo.all_programs(s):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.models.gateway import MlflowGateway, ModelPage, ModelSummary, VersionInfo
 from bot.approvals.model import Filed
@@ -23,6 +24,7 @@ from storage.deployments import (
     add_watch,
     deployment_history,
     last_done,
+    last_replacing_deployment,
     remove_watch,
     watching_channels,
 )
@@ -46,7 +48,7 @@ class DeploymentRecord:
     requested_by: str
     approved_by: tuple[str, ...]
     request_ref: str | None
-    at: str  # ISO time of completion (or creation while pending)
+    at: datetime  # completed (or created, while pending)
     last_error: str
 
 
@@ -106,27 +108,43 @@ class ModelService:
 
 
     def unwatch(self, *, name: str, channel_id: str, user_id: str) -> bool:
+        """Stop a watch.  A name this channel does not watch is checked like ``watch`` checks it:
+        unknown to MLflow, it raises ``NotFound`` with the closest names (a watch on a model
+        deleted from MLflow since can still be removed)."""
         with self._db.unit_of_work() as uow:
             removed = remove_watch(uow.session, name, channel_id)
             if removed:
                 record_activity(uow.session, kind="model.unwatched", actor=user_id, subject=name,
                                 figures={"channel": channel_id})
             uow.commit()
+        if not removed:
+            self._gateway.model(name)
         return removed
 
 
     def rollback_target(self, name: str, alias: str) -> tuple[str, str, str]:
-        """(model, the version ``alias`` points to now, the version it pointed to before), from the bot's log."""
+        """(model, the version ``alias`` points to now, the version the last deployment to it replaced).
+
+        A rollback undoes the last approved deployment and nothing else: once undone, moving the
+        alias again (back to the version just rolled back from, or anywhere) is a deployment, which
+        the policy assesses as one, never a rollback it may approve at once."""
         model = self._gateway.model(name)
         current = model.aliases.get(alias)
         if current is None:
             raise ModelCommandError(f"`{model.name}` has no alias `{alias}`.")
         with self._db.unit_of_work() as uow:
-            last = last_done(uow.session, model.name, alias)
-        if last is None or last.version != current or not last.previous_version:
+            last = last_replacing_deployment(uow.session, model.name, alias)
+        deploy_hint = f"`/model deploy {model.name} <version> to {alias}`"
+        if last is not None and last.previous_version == current:
+            replaced_by = f" ({last.request_ref})" if last.request_ref else ""
+            raise ModelCommandError(
+                f"`{alias}` already points at version {current}, the version the last deployment{replaced_by} "
+                f"replaced: there is nothing to roll back. To move it elsewhere, deploy: {deploy_hint}."
+            )
+        if last is None or last.version != current:
             raise ModelCommandError(
                 f"I have no record of what `{alias}` pointed to before version {current}, so I can't roll it back. "
-                f"Deploy the version you want with `/model deploy {model.name} <version> to {alias}`."
+                f"Deploy the version you want with {deploy_hint}."
             )
         return model.name, current, last.previous_version
 
@@ -143,8 +161,8 @@ class ModelService:
         )
 
     def request_rollback(self, *, requester: str, name: str, alias: str = "production") -> Filed:
-        """File a request to point ``alias`` back to the version it pointed to before (the policy
-        may approve it at once)."""
+        """File a request to point ``alias`` back to the version the last deployment replaced (the
+        policy may approve it at once)."""
         check_alias(alias)
         model, _current, target = self.rollback_target(name, alias)
         return self._approvals.file_request(
@@ -161,6 +179,6 @@ def _record(dep: Deployment) -> DeploymentRecord:
     return DeploymentRecord(
         model=dep.model, version=dep.version, alias=dep.alias, previous_version=dep.previous_version,
         kind=dep.kind, status=dep.status, requested_by=dep.requested_by, approved_by=tuple(dep.approved_by),
-        request_ref=dep.request_ref, at=(dep.done_at or dep.created_at).isoformat(timespec="minutes"),
+        request_ref=dep.request_ref, at=dep.done_at or dep.created_at,
         last_error=dep.last_error,
     )

@@ -18,7 +18,9 @@ import time
 from dataclasses import dataclass, field
 
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -33,6 +35,8 @@ from bot.approvals.ports import ApprovalNotifier, DeploymentExecutor
 from bot.approvals.reports import ApprovalReports
 from bot.approvals.routing import ApprovalRouting
 from bot.approvals.service import ApprovalService
+from bot.digest.ports import DigestPublisher, Narrator
+from bot.digest.service import DigestService
 from bot.guilds.members import Directory, MemberService
 from bot.guilds.service import Channels, GuildService
 from bot.mentoring.rounds import Delivery, RoundService
@@ -44,11 +48,15 @@ from bot.models.registry import ModelService
 from bot.runtime.server import SLACK_PATH, FactoryWSGI
 from bot.runtime.settings import Settings
 from bot.services import Services, admin_check
+from bot.showtell.model import ShowTellNotifier
+from bot.showtell.service import ShowTellService
 from handlers.after_ack import AfterAckPool, ListenerPool
 from handlers.approvals.notifier import SlackApprovalNotifier
+from handlers.digest.publisher import SlackDigestPublisher
 from handlers.guilds.slack import SlackChannels, SlackDirectory
 from handlers.mentoring.delivery import SlackMentoringDelivery
 from handlers.models.reporter import SlackDeploymentReporter
+from handlers.showtell.notifier import SlackShowTellNotifier
 from handlers.models.webhook import make_receiver
 from storage.db import Database
 
@@ -71,6 +79,24 @@ def build_web_client(settings: Settings) -> WebClient:
 
 def mlflow_gateway(settings: Settings) -> MlflowGateway:
     return MlflowGateway(settings.effective_mlflow_uri)
+
+
+def openai_narrator(settings: Settings) -> Narrator | None:
+    """The digest's narrator when ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` is set, else None (template
+    sentences).  Imported only then: the openai package takes a second or two to import."""
+    if settings.openai_api_key is None and settings.openai_base_url is None:
+        return None
+    from bot.digest.openai_narrator import OpenAINarrator
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return OpenAINarrator(
+        model=settings.openai_model, prompt=settings.digest_prompt, api_key=key,
+        base_url=settings.openai_base_url, timeout=settings.openai_timeout,
+    )
+
+
+class SlackRefused(Exception):
+    """Building the Bolt app failed: Slack did not accept the token or could not be reached."""
 
 
 @dataclass
@@ -105,6 +131,18 @@ class Bot:
             handlers.register_all(app, self.services, self.after_ack)
             self._app = app
         return self._app
+
+    def check_slack(self) -> None:
+        """Build the Bolt app now (it asks Slack who the token belongs to), so a bad token
+        stops the start rather than the first request; raises :class:`SlackRefused`."""
+        try:
+            self.app  # noqa: B018 - built for its check
+        except BoltError as exc:
+            raise SlackRefused(str(exc)) from exc
+
+    def serve_socket_mode(self, app_token: str) -> None:
+        """Serve Slack over Socket Mode until the process stops."""
+        SocketModeHandler(self.app, app_token).start()
 
     def wsgi(self) -> FactoryWSGI:
         """The whole HTTP surface: Bolt at ``/slack/events``, the MLflow webhook, the health check."""
@@ -145,6 +183,9 @@ def bootstrap(
     mentoring_delivery: Delivery | None = None,
     directory: Directory | None = None,
     channels: Channels | None = None,
+    showtell_notifier: ShowTellNotifier | None = None,
+    digest_publisher: DigestPublisher | None = None,
+    narrator: Narrator | None = None,
     after_ack: AfterAckPool | None = None,
     token_verification: bool = True,
 ) -> Bot:
@@ -175,10 +216,18 @@ def bootstrap(
         mentoring=MentoringService(db, zone=settings.zone, is_admin=is_admin),
         rounds=RoundService(
             db, zone=settings.zone, is_admin=is_admin,
-            delivery=mentoring_delivery or SlackMentoringDelivery(client, zone=settings.zone),
+            delivery=mentoring_delivery or SlackMentoringDelivery(client),
         ),
         models=ModelService(mlflow, db, approvals=approvals),
         deployments=deployments,
+        showtell=ShowTellService(
+            db, zone=settings.zone, is_admin=is_admin, notifier=showtell_notifier or SlackShowTellNotifier(client)
+        ),
+        digest=DigestService(
+            db, zone=settings.zone, publisher=digest_publisher or SlackDigestPublisher(client),
+            narrator=narrator or openai_narrator(settings), org_channel=settings.digest_channel,
+            is_admin=is_admin,
+        ),
     )
     return Bot(
         settings=settings, db=db, client=client, services=services,

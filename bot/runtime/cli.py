@@ -1,6 +1,6 @@
 """The ``factorybot`` command line.
 
-Heavy modules (Bolt, SQLAlchemy, MLflow, openai) are imported inside each command so
+Heavy modules (Bolt, SQLAlchemy, MLflow) are imported inside each command so
 ``factorybot --help`` and ``factorybot config`` start fast.
 """
 
@@ -13,7 +13,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from bot.runtime.startup import fail, open_database, read_settings, require_slack, slack_reason
+from bot.runtime.startup import (
+    binding_port,
+    fail,
+    network_reason,
+    open_database,
+    read_settings,
+    require_slack,
+    slack_error,
+)
 
 if TYPE_CHECKING:
     from bot.runtime.bootstrap import Bot
@@ -33,13 +41,18 @@ def _bootstrap(settings: Settings, db: Database) -> Bot:
 
 
 def _slack_app(bot: Bot) -> None:
-    """Build the Bolt app now (it asks Slack who the token belongs to): a bad token stops here."""
-    from slack_bolt.error import BoltError
+    """Build the Bolt app now (it asks Slack who the token belongs to): a bad token, or a Slack
+    still unreachable after the client's retries, stops here."""
+    from bot.runtime.bootstrap import SlackRefused
 
     try:
-        bot.app  # noqa: B018 - built for its check
-    except BoltError as exc:
-        fail(f"SLACK_BOT_TOKEN: Slack did not accept the token ({slack_reason(exc)})")
+        bot.check_slack()
+    except SlackRefused as exc:
+        if (code := slack_error(exc)) is None:
+            fail(f"SLACK_API_URL: {bot.settings.slack_api_url} does not answer as Slack's Web API")
+        fail(f"SLACK_BOT_TOKEN: Slack did not accept the token ({code})")
+    except OSError as exc:  # urllib's URLError, timeouts
+        fail(f"SLACK_API_URL: Slack could not be reached at {bot.settings.slack_api_url} ({network_reason(exc)})")
 
 
 def _job_context(bot: Bot):  # noqa: ANN202 - jobs.JobContext, imported lazily
@@ -75,10 +88,8 @@ def cmd_run(args: argparse.Namespace) -> None:
     _slack_app(bot)
     with _running(bot):
         if socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
             logging.getLogger(__name__).info("connecting in Socket Mode")
-            SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value()).start()
+            bot.serve_socket_mode(settings.slack_app_token.get_secret_value())
         else:
             _serve(bot.wsgi(), host=args.host, port=args.port, threads=args.threads)
 
@@ -96,11 +107,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def _serve(wsgi, *, host: str, port: int, threads: int) -> None:  # noqa: ANN001
     from bot.runtime.server import serve_forever
 
-    serve_forever(wsgi, host=host, port=port, threads=threads)
+    with binding_port(port):
+        serve_forever(wsgi, host=host, port=port, threads=threads)
 
 
 def cmd_scheduler(args: argparse.Namespace) -> None:
     settings = read_settings()
+    require_slack(settings, receiving=False)
     _check_policy(settings)
     bot = _bootstrap(settings, open_database(settings, auto_upgrade=True))
     from jobs.scheduler import run_scheduler_forever
@@ -118,20 +131,18 @@ def cmd_jobs_list(args: argparse.Namespace) -> None:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> None:
     settings = read_settings()
-    from storage.db import Database
     from storage.migrate import current_revision, upgrade
 
-    db = Database(settings.database_url)
+    db = open_database(settings, auto_upgrade=False, require_head=False)
     upgrade(db.engine, args.revision)
     print(f"database at revision {current_revision(db.engine)}")
 
 
 def cmd_db_current(args: argparse.Namespace) -> None:
     settings = read_settings()
-    from storage.db import Database
     from storage.migrate import current_revision, head_revision
 
-    db = Database(settings.database_url)
+    db = open_database(settings, auto_upgrade=False, require_head=False)
     print(f"current: {current_revision(db.engine) or 'none'}  head: {head_revision()}")
 
 
@@ -220,11 +231,27 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+# Bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then warns that
+# the token "will be unused": the bot's own client, built from that same variable, is used.
+_BOLT_TOKEN_UNUSED = "As you gave `client` as well, `token` will be unused."
+
+
+def configure_logging() -> None:
+    """INFO for what the operator acts on; routine third-party lines stay out.
+
+    APScheduler logs every job added, started and finished at INFO (one job runs each
+    minute): only its warnings (missed runs) and errors (a job that raised) are shown, and
+    each job's last result is in ``factorybot jobs list``."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("factorybot.bolt").addFilter(lambda record: record.getMessage() != _BOLT_TOKEN_UNUSED)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so `finally` blocks run: the scheduler stops cleanly
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging()
     args.func(args)
 
 

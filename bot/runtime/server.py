@@ -20,8 +20,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
-
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -73,8 +71,7 @@ class FactoryWSGI:
         reported (``saturated`` means new slow commands are being turned away as busy)."""
         load = self._load() if self._load else {}
         try:
-            with self._db.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            self._db.ping()
         except Exception as exc:  # the health check reports, it does not raise
             log.warning("health check: database unreachable: %s", type(exc).__name__)
             return _json(start_response, 503, {"ok": False, "database": "unreachable", "after_ack": load})
@@ -133,8 +130,9 @@ class RunningServer:
 def start_in_thread(wsgi: WSGIApp, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> RunningServer:
     from waitress.server import create_server
 
-    # A short loop timeout lets stop() return at once instead of after waitress's 1 s poll.
-    server = create_server(wsgi, host=host, port=port, asyncore_loop_timeout=0.05, **waitress_options(threads))
+    # waitress's own loop timeout (1 s; it keeps only whole seconds, and 0 would spin a core on
+    # select): stop() does not wait for it, as pulling the trigger wakes the loop at once.
+    server = create_server(wsgi, host=host, port=port, **waitress_options(threads))
     thread = threading.Thread(target=server.run, name="factorybot-http", daemon=True)
     thread.start()
     return RunningServer(url=f"http://{host}:{server.effective_port}", _server=server, _thread=thread)

@@ -17,8 +17,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.digest.narrative import DEFAULT_PROMPT
+
 SLACK_API_DEFAULT = "https://slack.com/api/"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# The databases the bot ships drivers for; PostgreSQL goes through psycopg 3, however spelled.
+_SQLITE_SCHEMES = {"sqlite", "sqlite+pysqlite"}
+_POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
 
 # What each variable expects, for the one-line error message.
 EXPECTED = {
@@ -26,11 +31,18 @@ EXPECTED = {
     "SLACK_SIGNING_SECRET": "the signing secret from the app's Basic Information page",
     "SLACK_APP_TOKEN": "an app-level token starting with xapp- (Socket Mode)",
     "SLACK_API_URL": "an http(s) URL ending in /api/, such as https://slack.com/api/",
-    "DATABASE_URL": "a SQLAlchemy URL such as sqlite:///factorybot.db or postgresql+psycopg://user@host/db",
+    "DATABASE_URL": (
+        "a SQLite or PostgreSQL URL: sqlite:///path/to/factorybot.db, or postgresql://user:pw@host/db "
+        "(postgres:// and postgresql+psycopg:// are the same)"
+    ),
     "MLFLOW_TRACKING_URI": "an MLflow tracking URI such as http://mlflow:5000 or sqlite:///mlflow.db",
     "MLFLOW_WEBHOOK_SECRET": "the shared secret of the MLflow webhook (at least 16 characters)",
     "OPENAI_API_KEY": "an API key for an OpenAI-compatible server",
     "OPENAI_BASE_URL": "an http(s) URL of an OpenAI-compatible server",
+    "OPENAI_MODEL": "the name of a chat model on that server, such as gpt-4o-mini",
+    "OPENAI_TIMEOUT": "seconds to wait for the model, a number above 0 and at most 300",
+    "FACTORY_DIGEST_CHANNEL": "a Slack channel ID such as C012ABC (the org-wide digest)",
+    "FACTORY_DIGEST_PROMPT": "the instructions given to the model before the digest's figures (not empty)",
     "FACTORY_TIMEZONE": "an IANA time zone such as Europe/Paris",
     "FACTORY_ADMINS": "comma-separated Slack user IDs such as U012ABC,U034DEF",
     "FACTORY_POLICY_FILE": "the path of an existing policy YAML file",
@@ -57,6 +69,10 @@ class Settings(BaseSettings):
     mlflow_webhook_secret: SecretStr | None = Field(None, validation_alias="MLFLOW_WEBHOOK_SECRET")
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
+    openai_model: str = Field("gpt-4o-mini", min_length=1, validation_alias="OPENAI_MODEL")
+    openai_timeout: float = Field(20.0, gt=0, le=300, validation_alias="OPENAI_TIMEOUT")
+    digest_channel: str | None = Field(None, pattern=r"^[CG][A-Z0-9]{2,}$", validation_alias="FACTORY_DIGEST_CHANNEL")
+    digest_prompt: str = Field(DEFAULT_PROMPT, min_length=1, validation_alias="FACTORY_DIGEST_PROMPT")
     timezone: str = Field("UTC", validation_alias="FACTORY_TIMEZONE")
     admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="FACTORY_ADMINS")
     policy_file: Path | None = Field(None, validation_alias="FACTORY_POLICY_FILE")
@@ -97,10 +113,16 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, v: str) -> str:
+        """Heroku-style ``postgres://`` and plain ``postgresql://`` get the bundled driver,
+        psycopg 3 (SQLAlchemy would look for psycopg2, which is not installed)."""
         try:
-            make_url(v)
+            scheme = make_url(v).drivername
         except ArgumentError as exc:
             raise ValueError("not a SQLAlchemy URL") from exc
+        if scheme in _POSTGRES_SCHEMES:
+            return "postgresql+psycopg://" + v.partition("://")[2]
+        if scheme not in _SQLITE_SCHEMES:
+            raise ValueError(f"unsupported database {scheme}")
         return v
 
     @field_validator("timezone")
@@ -148,11 +170,14 @@ class Settings(BaseSettings):
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins
 
-    def missing_slack(self, *, socket_mode: bool | None = None) -> list[str]:
-        """The Slack variables still needed to connect (HTTP needs the signing secret)."""
+    def missing_slack(self, *, socket_mode: bool | None = None, receiving: bool = True) -> list[str]:
+        """The Slack variables still needed to connect (HTTP needs the signing secret); a process
+        that only sends (``receiving=False``, the scheduler) needs only the bot token."""
         missing = []
         if self.slack_bot_token is None:
             missing.append("SLACK_BOT_TOKEN")
+        if not receiving:
+            return missing
         use_socket = self.slack_app_token is not None if socket_mode is None else socket_mode
         if use_socket and self.slack_app_token is None:
             missing.append("SLACK_APP_TOKEN")
@@ -193,11 +218,20 @@ def load_settings(**overrides: object) -> Settings:
         loc = str(err["loc"][0]) if err["loc"] else "?"
         env = _env_name(loc)
         raw = err.get("input")
+        if env == "DATABASE_URL" and isinstance(raw, str):
+            raw = _without_password(raw)
         shown = "" if env in _SECRET_VARS or raw is None or isinstance(raw, dict) else f", got {raw!r}"
         raise SettingsError(f"{env}: expected {EXPECTED.get(env, err['msg'])}{shown}") from None
 
 
 _SECRET_VARS = {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "OPENAI_API_KEY", "MLFLOW_WEBHOOK_SECRET"}
+
+
+def _without_password(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def _env_name(loc: str) -> str:

@@ -30,11 +30,11 @@ You are {user} (an admin). Type a slash command such as `/factory help` or `/gui
 def run_sandbox(settings: Settings, *, port: int, interactive: bool | None = None, out: TextIO = sys.stdout) -> None:
     from bot.runtime.bootstrap import bootstrap
     from bot.runtime.server import start_in_thread
+    from bot.runtime.startup import binding_port, open_database
     from bot.sandbox import SlackRequestBuilder, SlackStandIn
-    from storage.db import Database
-    from storage.migrate import upgrade
 
     secret = secrets.token_hex(16)
+    db = open_database(settings)  # what cannot be opened is one line, as for every command
     with SlackStandIn() as slack:
         slack.add_user(SANDBOX_USER, name="you", tz=settings.timezone)
         sandbox = settings.model_copy(
@@ -45,10 +45,9 @@ def run_sandbox(settings: Settings, *, port: int, interactive: bool | None = Non
                 "admins": tuple({*settings.admins, SANDBOX_USER}),
             }
         )
-        db = Database(sandbox.database_url)
-        upgrade(db.engine)
         bot = bootstrap(sandbox, db=db)
-        server = start_in_thread(bot.wsgi(), port=port)
+        with binding_port(port):
+            server = start_in_thread(bot.wsgi(), port=port)
         builder = SlackRequestBuilder(
             signing_secret=secret, url=f"{server.url}/slack/events", response_url_base=slack.response_url("")
         )

@@ -156,6 +156,7 @@ class SlackStandIn:
         self._users: dict[str, dict[str, Any]] = {}
         self._channels: dict[str, dict[str, Any]] = {}
         self._views: dict[str, dict[str, Any]] = {}
+        self._uploads: dict[str, bytes] = {}
         self._answers: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {}
         self._serial = 0
         self._server: ThreadingHTTPServer | None = None
@@ -271,11 +272,17 @@ class SlackStandIn:
             self._delays[method] = seconds
 
     def reset(self) -> None:
-        """Forget recorded calls, queued failures and delays (users/channels/views stay)."""
+        """Forget recorded calls, uploads, queued failures and delays (users/channels/views stay)."""
         with self._lock:
             self._calls.clear()
+            self._uploads.clear()
             self._failures.clear()
             self._delays.clear()
+
+    def uploaded(self, file_id: str) -> bytes:
+        """The bytes posted to ``file_id``'s upload URL (``files_upload_v2``'s second step)."""
+        with self._lock:
+            return self._uploads[file_id]
 
     def calls(self, method: str | None = None) -> list[Call]:
         """Recorded calls, oldest first, optionally only those of ``method``."""
@@ -345,6 +352,8 @@ class SlackStandIn:
 
     def _serve_upload(self, body: bytes, headers: dict[str, str], path: str) -> _Answer:
         file_id = path.rsplit("/", 1)[-1]
+        with self._lock:
+            self._uploads[file_id] = body
         self._record("file_upload", {"file_id": file_id, "size": len(body)}, None, None, headers, path)
         return _Answer.text(f"OK - {len(body)}")
 

@@ -16,7 +16,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.approvals.model import ApprovalError, Filed, InvalidRequest
+from bot.approvals.model import ApprovalError, Filed, InvalidRequest, RequestView
 from bot.approvals.reports import LIST_LIMIT, SCOPES, parse_request_id
 from bot.services import Services
 from handlers import blocks
@@ -101,25 +101,20 @@ def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
 
         later(ack, respond, work)
 
-    def reject(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        try:  # a modal must open within 3 seconds of the click (its trigger_id expires): no pool
-            view = services.approvals.check_can_decide(request_id=_button_request(body), user=_user(body))
-        except ApprovalError as exc:
-            respond(**blocks.error_message(str(exc)), response_type="ephemeral", replace_original=False)
-            return
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=views.reason_modal(view, callback_id=views.REJECT_CALLBACK))
+    def reason_modal(check: Callable[..., RequestView], callback_id: str) -> Callable[..., None]:
+        """Reject and Comment: refuse at once, or open the modal that asks for the text.  Not on
+        the pool: a modal must open within 3 seconds of the click (its trigger_id expires)."""
 
-    def comment(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        try:
-            view = services.approvals.check_can_comment(request_id=_button_request(body), user=_user(body))
-        except ApprovalError as exc:
-            respond(**blocks.error_message(str(exc)), response_type="ephemeral", replace_original=False)
-            return
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=views.reason_modal(view, callback_id=views.COMMENT_CALLBACK))
+        def open_modal(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+            ack()
+            try:
+                view = check(request_id=_button_request(body), user=_user(body))
+            except ApprovalError as exc:
+                respond(**blocks.error_message(str(exc)), response_type="ephemeral", replace_original=False)
+                return
+            client.views_open(trigger_id=body["trigger_id"], view=views.reason_modal(view, callback_id=callback_id))
+
+        return open_modal
 
     def cancel(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         def work() -> None:
@@ -172,8 +167,8 @@ def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
 
     app.action(views.TYPE_ACTION)(type_changed)
     app.action(views.APPROVE_ACTION)(approve)
-    app.action(views.REJECT_ACTION)(reject)
-    app.action(views.COMMENT_ACTION)(comment)
+    app.action(views.REJECT_ACTION)(reason_modal(services.approvals.check_can_decide, views.REJECT_CALLBACK))
+    app.action(views.COMMENT_ACTION)(reason_modal(services.approvals.check_can_comment, views.COMMENT_CALLBACK))
     app.action(views.CANCEL_ACTION)(cancel)
     app.view(views.REQUEST_CALLBACK)(request_submitted)
     app.view(views.REJECT_CALLBACK)(reject_submitted)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -31,7 +30,8 @@ from slack_sdk.models.views import View
 
 from bot.approvals.model import EventView, Filed, RequestView
 from bot.approvals.policy import MODEL_ROLLBACK, Policy, describe_groups
-from handlers.blocks import Message, context, message, section
+from bot.text import plural
+from handlers.blocks import Message, context, message, section, when
 
 APPROVE_ACTION = "approval_approve"
 REJECT_ACTION = "approval_reject"
@@ -47,22 +47,15 @@ _STATUS_ICON = {"pending": ":hourglass_flowing_sand:", "approved": ":white_check
 _EVENT_TEXT = {
     "requested": "requested", "auto_approved": "auto-approved", "approved": "approved", "rejected": "rejected",
     "commented": "commented", "cancelled": "cancelled", "reminded": "reminder sent", "escalated": "escalated",
-    "expired": "expired", "executed": "handed to the deployment service",
+    "expired": "expired",
 }
+_EXECUTED_TEXT = {"succeeded": "deployment done", "failed": "deployment failed", "handed_over": "deployment under way"}
 _SECTION_LIMIT = 2900
 
 
 def esc(text: str) -> str:
     """Escape what a person typed for mrkdwn (https://api.slack.com/reference/surfaces/formatting#escaping)."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def when(at: datetime | None) -> str:
-    """A date Slack shows in each reader's own time zone, with a UTC fallback."""
-    if at is None:
-        return "—"
-    fallback = at.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
 def _cut(text: str, limit: int = _SECTION_LIMIT) -> str:
@@ -173,13 +166,17 @@ def notice_message(view: RequestView, *, kind: str) -> Message:
 
 
 def filed_message(filed: Filed) -> Message:
-    """The ephemeral answer to ``/model deploy``."""
+    """The ephemeral answer to ``/model deploy`` and ``/model rollback``."""
     view = filed.request
     text = f"Filed *{view.public_id}* ({esc(view.type_label)}: {summary(view)})."
-    if view.status == "approved":
+    if filed.existing:
+        text = (f"You already asked for this: *{view.public_id}* ({esc(view.type_label)}: {summary(view)}), "
+                f"filed {when(view.created_at)}. {status_line(view)}. Nothing was sent again; "
+                f"`/approval status {view.public_id}` shows its timeline.")
+    elif view.status == "approved":
         text += f" {status_line(view)}"
     else:
-        text += (f" Risk *{view.tier}*: needs {view.quorum.need} approval{'s' if view.quorum.need > 1 else ''} "
+        text += (f" Risk *{view.tier}*: needs {plural(view.quorum.need, 'approval')} "
                  f"from {describe_groups(view.route.groups)}. I am sending it to them; your receipt comes by DM.")
     blocks = [section(text)]
     if not filed.reachable:
@@ -192,14 +189,19 @@ def filed_message(filed: Filed) -> Message:
 
 
 def status_message(view: RequestView, events: Sequence[EventView]) -> Message:
-    lines = []
-    for e in events:
-        actor = {"policy": "the policy", "sla": "the SLA clock", "deployments": "the deployment service"}.get(
-            e.actor or "", f"<@{e.actor}>" if e.actor else "—")
-        reason = f": {esc(e.reason)}" if e.reason and e.kind != "requested" else ""
-        lines.append(f"• {when(e.at)} — {_EVENT_TEXT.get(e.kind, e.kind)} by {actor}{reason}")
+    lines = [f"• {when(e.at)} — {_event_text(e)}" for e in events]
     blocks = request_blocks(view, role="status") + [DividerBlock(), *_chunked("*Timeline*", lines, room=50 - 8)]
     return message(f"{view.public_id}: {view.status}", blocks[:50])
+
+
+def _event_text(e: EventView) -> str:
+    """``approved by <@U1>: looks good``; a deployment's outcome says what it did, not who."""
+    reason = f": {esc(e.reason)}" if e.reason and e.kind != "requested" else ""
+    if e.kind == "executed":
+        status = str(e.detail.get("status", ""))
+        return _EXECUTED_TEXT.get(status, f"deployment {status}".strip()) + reason
+    actor = {"policy": "the policy", "sla": "the SLA clock"}.get(e.actor or "", f"<@{e.actor}>" if e.actor else "—")
+    return f"{_EVENT_TEXT.get(e.kind, e.kind)} by {actor}{reason}"
 
 
 def list_message(scope: str, views: Sequence[RequestView], *, limit: int) -> Message:

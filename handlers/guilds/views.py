@@ -25,7 +25,8 @@ from slack_sdk.models.views import View
 from bot.guilds.service import ChannelInvite, GuildCard, GuildInfo, GuildPage, HomeGuilds, MembershipChange
 from bot.guilds.members import Profile
 from bot.guilds.tags import MAX_TAGS
-from handlers.blocks import Message, context, message, section
+from bot.text import plural
+from handlers.blocks import Message, context, message, section, when
 
 JOIN_ACTION = "guild_join"
 LEAVE_ACTION = "guild_leave"
@@ -63,7 +64,7 @@ def _leads(card: GuildCard) -> str:
 
 
 def _members(n: int) -> str:
-    return f"{n} member" + ("" if n == 1 else "s")
+    return plural(n, "member")
 
 
 def _short(text: str, limit: int) -> str:
@@ -139,11 +140,8 @@ def info_message(info: GuildInfo, *, notice: str | None = None) -> Message:
     if info.top_interests:
         facts.append(f"*Wants to learn* {_tag_counts(info.top_interests)}")
     if info.next_show_and_tell is not None:
-        when = int(info.next_show_and_tell.starts_at.timestamp())
-        facts.append(
-            f"*Next show-and-tell* <!date^{when}^{{date_short_pretty}} {{time}}|soon> · "
-            f"{info.next_show_and_tell.open_slots} open slot(s)"
-        )
+        facts.append(f"*Next show-and-tell* {when(info.next_show_and_tell.starts_at)} · "
+                     f"{plural(info.next_show_and_tell.open_slots, 'open slot')}")
     blocks.append(
         SectionBlock(text=MarkdownTextObject(text="\n".join(facts)), accessory=_membership_button(card, INFO_ORIGIN))
     )
@@ -192,9 +190,8 @@ def created_message(card: GuildCard, *, adopted: int, in_channel: bool) -> Messa
     """``/guild create``: the guild, and whether the bot could take its place in the channel."""
     text = f":sparkles: Created *{_esc(card.name)}* (`{card.slug}`) with channel <#{card.channel_id}>."
     if in_channel:
-        people = "person" if adopted == 1 else "people"
         follow = (
-            f"{adopted} {people} already in the channel became members; from now on joining or leaving "
+            f"{plural(adopted, 'person', 'people')} already in the channel became members; from now on joining or leaving "
             "the channel joins or leaves the guild."
         )
     else:
@@ -230,8 +227,10 @@ def home_blocks(home: HomeGuilds) -> list[Block]:
     blocks: list[Block] = [section("*Your guilds*")]
     if home.mine:
         blocks.extend(_guild_row(card, None) for card in home.mine)
-    else:
+    elif home.others:
         blocks.append(context("You are not in any guild yet: join one below."))
+    else:
+        blocks.append(context("There are no guilds yet. Admins create them with `/guild create`."))
     if home.others:
         blocks.append(section("*Other guilds*"))
         blocks.extend(_guild_row(card, None) for card in home.others)

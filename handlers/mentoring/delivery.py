@@ -9,7 +9,6 @@ https://api.slack.com/methods/conversations.open, https://api.slack.com/methods/
 from __future__ import annotations
 
 import logging
-from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -21,21 +20,21 @@ log = logging.getLogger(__name__)
 
 
 class SlackMentoringDelivery:
-    def __init__(self, client: WebClient, *, zone: ZoneInfo) -> None:
-        self._client, self._zone = client, zone
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
 
     def introduce(self, intro: Intro) -> str | None:
         try:
             opened = self._client.conversations_open(users=",".join(intro.members))
             channel = opened["channel"]["id"]
-            self._client.chat_postMessage(channel=channel, **views.intro_message(intro, zone=self._zone))
+            self._client.chat_postMessage(channel=channel, **views.intro_message(intro))
         except SlackApiError as exc:
             log.warning("could not introduce match %s: %s", intro.match_id, exc.response.get("error"))
             return None
         return str(channel)
 
     def tell_unmatched(self, notice: UnmatchedNotice) -> None:
-        self._dm(notice.member_id, views.unmatched_message(notice, zone=self._zone))
+        self._dm(notice.member_id, views.unmatched_message(notice))
 
     def ask_checkin(self, prompt: CheckInPrompt) -> bool:
         try:

@@ -32,13 +32,13 @@ def _guarded(handler: SubHandler, *, slow: bool = False) -> SubHandler:
 def offer(ctx: CommandContext) -> Reply:
     enrolled = ctx.services.mentoring.offer(ctx.user_id, ctx.args)
     remember(ctx.services, ctx.user_id)  # matching needs the person's time zone
-    return mentoring_views.enrolled_message(enrolled, zone=ctx.services.zone)
+    return mentoring_views.enrolled_message(enrolled)
 
 
 def seek(ctx: CommandContext) -> Reply:
     enrolled = ctx.services.mentoring.seek(ctx.user_id, ctx.args)
     remember(ctx.services, ctx.user_id)  # matching needs the person's time zone
-    return mentoring_views.enrolled_message(enrolled, zone=ctx.services.zone)
+    return mentoring_views.enrolled_message(enrolled)
 
 
 def status(ctx: CommandContext) -> Reply:
@@ -78,7 +78,7 @@ def round_now(ctx: CommandContext) -> Reply:
         raise UsageError("Usage: `/mentor round now [guild]`.")
     guild = ctx.args[1].lower() if len(ctx.args) == 2 else None
     outcome = ctx.services.rounds.run_round_now(ctx.user_id, guild, now=utcnow())
-    return mentoring_views.round_message(outcome, zone=ctx.services.zone)
+    return mentoring_views.round_message(outcome)
 
 
 def stats(ctx: CommandContext) -> Reply:

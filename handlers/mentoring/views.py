@@ -13,7 +13,8 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.mentoring.service import Enrolled, ProgramStats, Status
 from bot.mentoring.rounds import ANSWERS, CheckInPrompt, Intro, RoundOutcome, UnmatchedNotice
-from handlers.blocks import Message, context, message, section
+from bot.text import plural
+from handlers.blocks import Message, context, message, section, when
 
 CHECKIN_ACTIONS = {answer: f"mentoring_checkin_{answer}" for answer in ANSWERS}
 MAX_SKILLS_SHOWN = 12
@@ -29,10 +30,6 @@ def _skills(skills: tuple[str, ...] | list[str]) -> str:
     shown = ", ".join(f"`{s}`" for s in list(skills)[:MAX_SKILLS_SHOWN])
     more = len(skills) - MAX_SKILLS_SHOWN
     return shown + (f" and {more} more" if more > 0 else "") if skills else "_none yet_"
-
-
-def _when(at: datetime, zone: ZoneInfo) -> str:
-    return at.astimezone(zone).strftime("%A %d %B %Y, %H:%M %Z")
 
 
 def why_matched(reason: dict[str, object], *, kind: str) -> str:
@@ -51,7 +48,7 @@ def why_matched(reason: dict[str, object], *, kind: str) -> str:
     return "; ".join(parts)
 
 
-def intro_message(intro: Intro, *, zone: ZoneInfo) -> Message:
+def intro_message(intro: Intro) -> Message:
     people = " ".join(f"<@{m}>" for m in intro.members)
     if intro.mentor_id:
         mentee = next(m for m in intro.members if m != intro.mentor_id)
@@ -66,14 +63,14 @@ def intro_message(intro: Intro, *, zone: ZoneInfo) -> Message:
         section(headline),
         section(f"*Why you:* {why_matched(intro.reason, kind=intro.kind)}."),
         section(agenda),
-        context(f"I'll ask how it went on {_when(intro.checkin_at, zone)}."),
+        context(f"I'll ask how it went on {when(intro.checkin_at)}."),
     ]
     return message(f"Meet your match: {people}", blocks)
 
 
-def unmatched_message(notice: UnmatchedNotice, *, zone: ZoneInfo) -> Message:
+def unmatched_message(notice: UnmatchedNotice) -> Message:
     why = _UNMATCHED_WHY.get(notice.reason, "this round could not find you a match")
-    text = (f"No match for you this round: {why}. You go first next round, on {_when(notice.next_round_at, zone)}. "
+    text = (f"No match for you this round: {why}. You go first next round, on {when(notice.next_round_at)}. "
             "Adding skills with `/mentor offer` or `/mentor seek` widens your chances.")
     return message(text, [section(f":hourglass: {text}")])
 
@@ -102,12 +99,12 @@ def inactive_message() -> Message:
     return message(text, [section(text)])
 
 
-def enrolled_message(enrolled: Enrolled, *, zone: ZoneInfo) -> Message:
+def enrolled_message(enrolled: Enrolled) -> Message:
     role = "mentor" if enrolled.role == "mentor" else "mentee"
     kind = "You teach" if enrolled.role == "mentor" else "You want to learn"
-    capacity = f" (up to {enrolled.capacity} mentee{'s' if enrolled.capacity > 1 else ''} a round)" if role == "mentor" else ""
+    capacity = f" (up to {plural(enrolled.capacity, 'mentee')} a round)" if role == "mentor" else ""
     lines = [f":white_check_mark: You are a {role}{capacity}. {kind}: {_skills(enrolled.skills)}.",
-             f"Next round: {_when(enrolled.next_round_at, zone)}."]
+             f"Next round: {when(enrolled.next_round_at)}."]
     return message(lines[0], [section("\n".join(lines)), context("Edit your skills any time with `/guild profile`.")])
 
 
@@ -127,7 +124,7 @@ def status_message(status: Status, *, zone: ZoneInfo) -> Message:
         lines.append(f"*Current match* ({status.current.round_on.isoformat()}): {partners}")
     else:
         lines.append("*Current match:* none")
-    lines.append(f"*Next round:* {_when(status.next_round_at, zone)}")
+    lines.append(f"*Next round:* {when(status.next_round_at)}")
     return message("Your mentoring status", [section("\n".join(lines))])
 
 
@@ -141,11 +138,17 @@ def paused_message(until: datetime | None, *, zone: ZoneInfo) -> Message:
     return notice_message(f":pause_button: Paused until {until.astimezone(zone).date().isoformat()}; you'll be back in rounds by yourself then.")
 
 
-def round_message(outcome: RoundOutcome, *, zone: ZoneInfo) -> Message:
+def round_message(outcome: RoundOutcome) -> Message:
     if not outcome.ran:
-        return notice_message(f"`{outcome.program}` already had its round on {outcome.round_on.isoformat()}: one round a day.")
+        return notice_message(
+            f"`{outcome.program}` already had its round on {outcome.round_on.isoformat()} and it matched people: "
+            "one round a day. Only a round that matched nobody can be run again the same day."
+        )
     text = (f":handshake: Round for `{outcome.program}` on {outcome.round_on.isoformat()}: "
-            f"{len(outcome.intros)} introduction(s) sent, {len(outcome.unmatched)} person(s) told they are unmatched.")
+            f"{plural(len(outcome.intros), 'introduction')} sent, "
+            f"{plural(len(outcome.unmatched), 'person', 'people')} told they are unmatched.")
+    if outcome.replaced:
+        text += " The earlier round today matched nobody, so this one took its place."
     return notice_message(text)
 
 
@@ -153,7 +156,8 @@ def stats_message(stats: list[ProgramStats]) -> Message:
     if not stats:
         return notice_message("No mentoring rounds yet.")
     lines = [
-        f"*{s.program}* — {s.rounds} round(s), {s.matches} match(es), {s.people_matched} people matched, "
+        f"*{s.program}* — {plural(s.rounds, 'round')}, {plural(s.matches, 'match', 'matches')}, "
+        f"{plural(s.people_matched, 'person', 'people')} matched, "
         f"{s.unmatched_last_round} unmatched last round; check-ins {s.answered}/{s.checkins_asked} answered, "
         f"met {s.met} ({s.met_rate:.0%})"
         for s in stats[:45]

@@ -9,7 +9,8 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerB
 from bot.models.deployments import Outcome
 from bot.models.gateway import MlflowError, ModelPage, NotFound
 from bot.models.registry import DeploymentRecord, StatusReport
-from handlers.blocks import Message, context, error_message, message, section
+from bot.text import plural
+from handlers.blocks import Message, context, error_message, message, section, when
 from bot.models.webhooks import MlflowEvent
 
 MODEL_LIST_PAGE_ACTION = "model_list_page"
@@ -31,7 +32,7 @@ def model_list(page: ModelPage, *, name_filter: str) -> Message:
         value = json.dumps({"f": name_filter, "t": page.next_token})
         blocks.append(ActionsBlock(elements=[ButtonElement(text="Next page", action_id=MODEL_LIST_PAGE_ACTION, value=value)]))
     blocks.append(context("`/model status <name>` for versions, metrics and the last deployment."))
-    return message(f"{len(page.models)} registered models", blocks)
+    return message(plural(len(page.models), "registered model"), blocks)
 
 
 def status(report: StatusReport) -> Message:
@@ -41,7 +42,7 @@ def status(report: StatusReport) -> Message:
         section(f"*Aliases:* {_aliases(m.aliases)}\n*Latest version:* {m.latest_version or '—'}"
                 + (f"\n{m.description}" if m.description else "")),
     ]
-    created = v.created_at.strftime("%Y-%m-%d %H:%M UTC") if v.created_at else "—"
+    created = when(v.created_at)
     metrics = ", ".join(f"{k} {val:.4g}" for k, val in v.metrics.items()) or "no metrics logged"
     tags = ", ".join(f"{k}={val}" for k, val in sorted(v.tags.items()) if not k.startswith("factorybot.")) or "none"
     blocks.append(section(
@@ -65,7 +66,7 @@ def _record_line(r: DeploymentRecord) -> str:
     before = f" (from v{r.previous_version})" if r.previous_version else ""
     state = "" if r.status == "done" else f" — *{r.status}*{': ' + r.last_error if r.last_error else ''}"
     ref = f" [{r.request_ref}]" if r.request_ref else ""
-    return f"{r.at}: {verb} `{r.alias}` → v{r.version}{before}, requested by <@{r.requested_by}>, approved by {approvers}{ref}{state}"
+    return f"{when(r.at)}: {verb} `{r.alias}` → v{r.version}{before}, requested by <@{r.requested_by}>, approved by {approvers}{ref}{state}"
 
 
 def history(name: str, records: list[DeploymentRecord]) -> Message:

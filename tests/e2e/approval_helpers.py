@@ -11,6 +11,7 @@ from bot.sandbox import SlackStandIn
 from storage import approvals as store
 from storage.db import Database
 from tests.e2e.conftest import texts  # noqa: F401 - re-exported for the approvals tests
+from tests.polling import eventually
 
 SECURITY = "U0SEC0001"
 LEAD = "U0LEAD001"
@@ -92,9 +93,8 @@ def answers(slack: SlackStandIn, count: int = 1, timeout: float = 5.0) -> list[A
     def found() -> list[Any]:
         return [c for c in slack.calls("response_url") if c.ok and "Filed *AR-" not in texts(c.params)]
 
-    wait_until(lambda: len(found()) >= count, timeout)
-    assert len(found()) >= count, [c.params.get("text") for c in slack.calls("response_url")]
-    return found()
+    return eventually(lambda: len(found()) >= count and found(), seconds=timeout,
+                      what=f"{count} answers through response_url")
 
 
 def messages(database: Database, request_id: int) -> dict[tuple[str, str], store.ApprovalMessage]:
@@ -103,12 +103,8 @@ def messages(database: Database, request_id: int) -> dict[tuple[str, str], store
 
 
 def wait_messages(database: Database, request_id: int, count: int, timeout: float = 5.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = messages(database, request_id)
-        if len(found) >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.02)
+    """The request's Slack messages once there are at least ``count`` of them."""
+    return eventually(lambda: len(found := messages(database, request_id)) >= count and found, seconds=timeout)
 
 
 def latest_request_id(database: Database) -> int:
@@ -125,11 +121,3 @@ def updates_of(slack: SlackStandIn, message: store.ApprovalMessage) -> list[dict
     return [c.params for c in slack.calls("chat.update") if c.ok and c.params["ts"] == message.ts
             and c.params["channel"] == message.channel]
 
-
-def wait_until(condition: Any, timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.02)

@@ -3,7 +3,6 @@ answer (in the ack or through response_url), and looks into the database."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import pytest
@@ -33,13 +32,6 @@ def command(signed: SlackRequestBuilder, slack: SlackStandIn, text_: str, *, use
     reply = slack.wait_for("response_url", count=before + 1)[-1].params
     assert reply.get("response_type") == "ephemeral"
     return reply
-
-
-def eventually(check: Callable[[], bool], timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def zone_cached(database: Database, user: str) -> Callable[[], bool]:

@@ -35,9 +35,9 @@ from tests.e2e.approval_helpers import (
     texts,
     updates_of,
     wait_messages,
-    wait_until,
 )
 from tests.e2e.conftest import ADMIN, MEMBER, SIGNING_SECRET
+from tests.polling import eventually
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def deploy(signed: SlackRequestBuilder, database: Database, *, user: str = MEMBE
     with database.unit_of_work() as uow:
         before = len(list_requests(uow.session, limit=1000))
     assert signed.slash_command("/model", f"deploy {text}", user_id=user).status_code == 200
-    assert wait_until(lambda: len(_all_requests(database)) > before), "no request was filed"
+    eventually(lambda: len(_all_requests(database)) > before, what="a filed request")
     return latest_request_id(database)
 
 
@@ -109,6 +109,22 @@ def test_model_deploy_without_a_version_gets_its_usage(signed: SlackRequestBuild
     assert "Say which model and version" in body["text"]
     body = model_deploy(signed, slack, "churn three", user=MEMBER)
     assert "Version must be a whole number" in body["text"]
+
+
+def test_asking_again_for_a_pending_deployment_answers_with_it_and_nobody_is_asked_twice(
+    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database, bot  # noqa: ANN001
+) -> None:
+    assert "Filed *AR-1*" in texts(model_deploy(signed, slack, "churn 3", user=MEMBER))
+    wait_messages(database, 1, count=2)
+    again = texts(model_deploy(signed, slack, "churn 3 to production", user=MEMBER))
+    assert "You already asked for this: *AR-1* (Model deployment: churn v3 → production)" in again
+    assert "Nothing was sent again" in again and "`/approval status AR-1`" in again
+    other = model_deploy(signed, slack, "churn 3", user=ADMIN)["text"]
+    assert other.startswith(f"<@{MEMBER}> already asked for this: AR-1 is pending")
+    assert "You are one of its approvers: you can decide on it or comment on it from its message." in other
+    bot.drain()
+    assert len(_all_requests(database)) == 1
+    assert len(slack.calls("chat.postMessage")) == 2  # the receipt and the approver's DM, once
 
 
 def test_approval_request_opens_the_form_and_changing_the_type_redraws_it(
@@ -203,15 +219,15 @@ def test_approve_updates_every_message_in_place_tells_the_requester_and_hands_ov
 
     for ref in found.values():
         # first the decision, then the deployment service's answer, both in place
-        updates = wait_until(lambda ref=ref: [u for u in updates_of(slack, ref) if "deployed AR-1" in texts(u)])
+        updates = eventually(lambda ref=ref: [u for u in updates_of(slack, ref) if "deployed AR-1" in texts(u)])
         assert updates, ref.role
         assert f"approved by <@{ADMIN}>" in texts(updates_of(slack, ref)[0])
         assert f"approved by <@{ADMIN}>" in texts(updates[-1])
         assert not any(b["type"] == "actions" for b in updates[-1]["blocks"])
-    outcome = wait_until(lambda: [c for c in slack.calls("chat.postMessage") if "Approved" in texts(c.params)])
+    outcome = eventually(lambda: [c for c in slack.calls("chat.postMessage") if "Approved" in texts(c.params)])
     assert outcome and f"<@{ADMIN}>" in texts(outcome[0].params)
-    assert wait_until(lambda: executor.calls) == ["AR-1"]
-    assert wait_until(lambda: audit_kinds(database, request_id)[-1] == "executed")
+    assert eventually(lambda: executor.calls) == ["AR-1"]
+    eventually(lambda: audit_kinds(database, request_id)[-1] == "executed")
     assert audit_kinds(database, request_id) == ["requested", "approved", "executed"]
 
 
@@ -221,7 +237,7 @@ def test_nobody_approves_their_own_request_even_with_a_crafted_payload(
     request_id = deploy(signed, database, user=ADMIN)  # the only admin files it: nobody else may approve
     found = wait_messages(database, request_id, count=1)
     assert set(found) == {("requester", ADMIN)}
-    warning = wait_until(lambda: [c for c in slack.calls("chat.postMessage") if "Nobody but you" in texts(c.params)])
+    warning = eventually(lambda: [c for c in slack.calls("chat.postMessage") if "Nobody but you" in texts(c.params)])
     assert warning
 
     click(signed, "approval_approve", request_id, user=ADMIN, message=found[("requester", ADMIN)])
@@ -261,7 +277,7 @@ def test_reject_asks_for_a_reason_and_one_rejection_ends_the_request(
                                   values={"reason": {"value": "No offline evaluation <!channel>"}})
     assert resp.status_code == 200 and resp.text == ""
     receipt = found[("requester", MEMBER)]
-    updates = wait_until(lambda: updates_of(slack, receipt))
+    updates = eventually(lambda: updates_of(slack, receipt))
     shown = texts(updates[-1])
     assert f"rejected by <@{ADMIN}>" in shown and "No offline evaluation &lt;!channel&gt;" in shown
     assert "<!channel>" not in json.dumps(updates[-1])  # what people type never pings
@@ -279,7 +295,7 @@ def test_comments_are_recorded_and_shown_on_the_messages(
     assert opened.params["view"]["callback_id"] == "approval_comment_text"
     signed.view_submission(callback_id="approval_comment_text", user_id=ADMIN, private_metadata=str(request_id),
                            values={"comment": {"value": "Which dataset was it evaluated on?"}})
-    updates = wait_until(lambda: updates_of(slack, found[("requester", MEMBER)]))
+    updates = eventually(lambda: updates_of(slack, found[("requester", MEMBER)]))
     assert f"<@{ADMIN}>: Which dataset was it evaluated on?" in texts(updates[-1])
     assert "Waiting" in texts(updates[-1])  # a comment decides nothing
     assert audit_kinds(database, request_id) == ["requested", "commented"]
@@ -296,7 +312,7 @@ def test_the_requester_may_cancel_while_pending_and_nothing_changes_after(
     assert f"Only <@{MEMBER}>, who filed AR-1, can cancel it." in answer.params["text"]
 
     click(signed, "approval_cancel", request_id, user=MEMBER, message=receipt)
-    updates = wait_until(lambda: len(updates_of(slack, found[("approver", ADMIN)])) >= 1)
+    updates = eventually(lambda: len(updates_of(slack, found[("approver", ADMIN)])) >= 1)
     assert updates
     assert f"cancelled by <@{MEMBER}>" in texts(updates_of(slack, found[("approver", ADMIN)])[-1])
 
@@ -314,7 +330,7 @@ def test_a_decided_request_answers_already_approved_and_changes_nothing(
     approver_dm = found[("approver", ADMIN)]
     click(signed, "approval_approve", request_id, user=ADMIN, message=approver_dm)
     for ref in found.values():  # the decision and the hand-over are both shown
-        assert wait_until(lambda ref=ref: [u for u in updates_of(slack, ref) if "deployed AR-1" in texts(u)])
+        eventually(lambda ref=ref: [u for u in updates_of(slack, ref) if "deployed AR-1" in texts(u)])
     before = len(slack.calls("chat.update"))
 
     click(signed, "approval_reject", request_id, user=MEMBER, message=found[("requester", MEMBER)])
@@ -351,7 +367,7 @@ def test_a_double_click_gives_one_decision_one_transition_and_one_execution(
     assert statuses == [200, 200]
     (answer,) = answers(slack)
     assert "You already approved AR-1" in answer.params["text"]
-    assert wait_until(lambda: audit_kinds(database, request_id)[-1] == "executed")
+    eventually(lambda: audit_kinds(database, request_id)[-1] == "executed")
     assert audit_kinds(database, request_id) == ["requested", "approved", "executed"]
     assert executor.calls == ["AR-1"]
 
@@ -368,14 +384,14 @@ def test_a_high_risk_quorum_needs_one_from_security_and_one_from_ml_leads(
     assert "Only *security* or *ml-leads* can decide" in answer.params["text"]
 
     click(signed, "approval_approve", request_id, user=SECURITY, message=found[("approver", SECURITY)])
-    updates = wait_until(lambda: updates_of(slack, found[("approver", LEAD)]))
+    updates = eventually(lambda: updates_of(slack, found[("approver", LEAD)]))
     assert "1 of 2 approvals; needs 1 more from ml-leads" in texts(updates[-1])
     assert any(b["type"] == "actions" for b in updates[-1]["blocks"])  # still open
     assert executor.calls == []
 
     click(signed, "approval_approve", request_id, user=LEAD, message=found[("approver", LEAD)])
-    assert wait_until(lambda: executor.calls) == ["AR-1"]
-    final = wait_until(lambda: [u for u in updates_of(slack, found[("requester", MEMBER)]) if "Approved" in texts(u)])
+    assert eventually(lambda: executor.calls) == ["AR-1"]
+    final = eventually(lambda: [u for u in updates_of(slack, found[("requester", MEMBER)]) if "Approved" in texts(u)])
     assert f"approved by <@{SECURITY}>, <@{LEAD}>" in texts(final[-1])
 
 
@@ -389,7 +405,7 @@ def test_an_approvals_channel_gets_one_message_instead_of_dms(
     post = next(c for c in slack.calls("chat.postMessage") if c.params["channel"] == "C0APPROVALS")
     assert "asks for approval by *admins*" in texts(post.params)
     click(signed, "approval_approve", request_id, user=ADMIN, message=found[("channel", "C0APPROVALS")])
-    updates = wait_until(lambda: updates_of(slack, found[("channel", "C0APPROVALS")]))
+    updates = eventually(lambda: updates_of(slack, found[("channel", "C0APPROVALS")]))
     assert f"approved by <@{ADMIN}>" in texts(updates[-1])
 
 

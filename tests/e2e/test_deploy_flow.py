@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import re
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 
+from bot.models.gateway import MlflowGateway
 from bot.runtime.settings import Settings, load_settings
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from storage.db import Database
@@ -18,6 +18,8 @@ from tests.e2e.approval_helpers import latest_request_id, model_deploy, texts, w
 from tests.e2e.conftest import ADMIN, BOT_TOKEN, MEMBER, SIGNING_SECRET
 from tests.e2e.test_models import _reply
 from tests.mlflow_server import seed_model
+from tests.polling import eventually
+from tests.support.ports import SwitchableProxy
 
 
 @pytest.fixture
@@ -26,13 +28,6 @@ def bot_settings(database_url: str, slack: SlackStandIn, mlflow_server) -> Setti
         SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url,
         DATABASE_URL=database_url, FACTORY_ADMINS=ADMIN, FACTORY_SCHEDULER="off", MLFLOW_TRACKING_URI=mlflow_server.uri,
     )
-
-
-def _until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := check()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return result
 
 
 def _approve(signed: SlackRequestBuilder, database: Database) -> int:
@@ -59,24 +54,25 @@ def test_an_approved_deployment_moves_the_alias_and_everyone_hears(
     _approve(signed, database)
 
     done = f"`{model_name}`: `production` moved to version 2 (was version 1)."
-    assert _until(lambda: _posted(slack, done, "C0WATCH")), "the watching channel hears of it"
+    eventually(lambda: _posted(slack, done, "C0WATCH"), what="the watching channel hearing of it")
     assert mlflow_client.get_model_version_by_alias(model_name, "production").version == "2"
     tags = mlflow_client.get_model_version(model_name, "2").tags
     assert tags["factorybot.approval"] == "AR-1" and tags["factorybot.approved_by"] == ADMIN
     assert tags["factorybot.previous_version"] == "1"
-    receipt = _until(lambda: [c for c in _posted(slack, done) if c.params.get("thread_ts")])
-    assert receipt, "the requester hears of it in the request's thread"
+    eventually(lambda: [c for c in _posted(slack, done) if c.params.get("thread_ts")],
+               what="the requester hearing of it in the request's thread")
 
     history = texts(_reply(signed, slack, f"history {model_name}"))
     assert f"moved `production` → v2 (from v1), requested by <@{MEMBER}>, approved by <@{ADMIN}> [AR-1]" in history
+    assert re.search(r"• <!date\^\d+\^\{date_short_pretty\} at \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>: moved", history)
     status = texts(_reply(signed, slack, f"status {model_name}"))
     assert "Last deployment through factorybot" in status and "[AR-1]" in status
 
     # The built-in policy approves a rollback at once: the alias goes back to the version it replaced.
     rolled = _reply(signed, slack, f"rollback {model_name}")
     assert "AR-2" in texts(rolled)
-    assert _until(lambda: mlflow_client.get_model_version_by_alias(model_name, "production").version == "1")
-    assert _until(lambda: _posted(slack, f"`{model_name}`: `production` rolled back to version 1 (was version 2)."))
+    eventually(lambda: mlflow_client.get_model_version_by_alias(model_name, "production").version == "1")
+    eventually(lambda: _posted(slack, f"`{model_name}`: `production` rolled back to version 1 (was version 2)."))
 
 
 def test_rollback_without_a_recorded_previous_version_says_why(signed, slack, mlflow_client, model_name) -> None:  # noqa: ANN001
@@ -84,6 +80,29 @@ def test_rollback_without_a_recorded_previous_version_says_why(signed, slack, ml
     reply = _reply(signed, slack, f"rollback {model_name}")
     assert reply["text"].startswith("I have no record of what `production` pointed to before version 1")
     assert _reply(signed, slack, f"rollback {model_name} canary")["text"] == f"`{model_name}` has no alias `canary`."
+
+
+def test_a_second_rollback_does_not_undo_the_first_and_moving_on_is_a_deployment(
+    signed, slack, database, mlflow_client, model_name  # noqa: ANN001
+) -> None:
+    seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}, {"auc": 0.9}], aliases={"production": 1})
+    model_deploy(signed, slack, f"{model_name} 2", user=MEMBER)
+    _approve(signed, database)
+    eventually(lambda: _posted(slack, f"`{model_name}`: `production` moved to version 2 (was version 1)."))
+    assert "AR-2" in texts(_reply(signed, slack, f"rollback {model_name}"))  # auto-approved: back to v1
+    eventually(lambda: _posted(slack, f"`{model_name}`: `production` rolled back to version 1 (was version 2)."))
+
+    again = _reply(signed, slack, f"rollback {model_name}")
+    assert again["text"] == (
+        "`production` already points at version 1, the version the last deployment (AR-1) replaced: there is "
+        f"nothing to roll back. To move it elsewhere, deploy: `/model deploy {model_name} <version> to production`."
+    )
+    from tests.e2e.test_approvals import _all_requests
+
+    assert len(_all_requests(database)) == 2
+    assert mlflow_client.get_model_version_by_alias(model_name, "production").version == "1"
+    back = texts(model_deploy(signed, slack, f"{model_name} 2 to production", user=MEMBER))
+    assert "Filed *AR-3*" in back and "Risk *medium*: needs 1 approval from *admins*" in back
 
 
 def test_an_alias_outside_the_policy_is_refused(signed, slack, mlflow_client, model_name) -> None:  # noqa: ANN001
@@ -117,29 +136,35 @@ def test_rollbacks_cannot_be_filed_through_the_form(signed, slack, database) -> 
                                justification="x")
 
 
-def test_mlflow_down_when_approved_keeps_the_deployment_and_the_retry_job_finishes_it(
-    signed, slack, database, mlflow_server, mlflow_client, model_name, bot  # noqa: ANN001
-) -> None:
-    seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}, {"auc": 0.9}], aliases={"production": 1})
-    signed.slash_command("/model", f"deploy {model_name} 2", user_id=MEMBER)
-    mlflow_server.stop()
-    try:
+class TestWithMlflowBehindASwitch:
+    """The bot reaches the real MLflow server through a proxy the test switches off and on."""
+
+    @pytest.fixture
+    def bot_parts(self, mlflow_proxy: SwitchableProxy) -> dict[str, Any]:
+        return {"mlflow": MlflowGateway(mlflow_proxy.uri)}
+
+    def test_mlflow_down_when_approved_keeps_the_deployment_and_the_retry_job_finishes_it(
+        self, signed, slack, database, mlflow_proxy, mlflow_client, model_name, bot  # noqa: ANN001
+    ) -> None:
+        seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}, {"auc": 0.9}], aliases={"production": 1})
+        assert "Filed *AR-1*" in texts(model_deploy(signed, slack, f"{model_name} 2", user=MEMBER))
+        mlflow_proxy.switch(on=False)
         _approve(signed, database)
-        assert _until(lambda: _posted(slack, "MLflow is not answering right now. The deployment is saved"), 60)
-    finally:
-        mlflow_server.start()
-    with database.unit_of_work() as uow:  # the backoff has elapsed
-        uow.session.execute(update(Deployment).values(next_attempt_at=utcnow()))
-        uow.commit()
+        bot.drain()
+        assert _posted(slack, "MLflow is not answering right now. The deployment is saved")
+        mlflow_proxy.switch(on=True)
+        with database.unit_of_work() as uow:  # the backoff has elapsed
+            uow.session.execute(update(Deployment).values(next_attempt_at=utcnow()))
+            uow.commit()
 
-    import jobs
-    from jobs.deployments import retry_deployments
+        import jobs
+        from jobs.deployments import retry_deployments
 
-    jobs.set_context(jobs.JobContext(services=bot.services, db=database))
-    try:
-        assert retry_deployments().endswith(f"{model_name} done")
-        assert retry_deployments() == "no deployment was due"
-    finally:
-        jobs.set_context(None)
-    assert mlflow_client.get_model_version_by_alias(model_name, "production").version == "2"
-    assert _posted(slack, f"`{model_name}`: `production` moved to version 2 (was version 1).")
+        jobs.set_context(jobs.JobContext(services=bot.services, db=database))
+        try:
+            assert retry_deployments().endswith(f"{model_name} done")
+            assert retry_deployments() == "no deployment was due"
+        finally:
+            jobs.set_context(None)
+        assert mlflow_client.get_model_version_by_alias(model_name, "production").version == "2"
+        assert _posted(slack, f"`{model_name}`: `production` moved to version 2 (was version 1).")

@@ -8,7 +8,7 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from bot.runtime.bootstrap import bootstrap
+from bot.runtime.bootstrap import Bot, bootstrap
 from bot.runtime.server import RunningServer, start_in_thread
 from bot.runtime.settings import Settings
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
@@ -86,25 +86,25 @@ def test_a_bug_gets_a_civil_answer_not_a_500(bot_settings: Settings, database: D
 
 
 def test_a_forged_signature_gets_401_and_changes_nothing(
-    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database
+    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database, bot: Bot
 ) -> None:
     resp = signed.event({"type": "app_home_opened", "user": MEMBER, "tab": "home"}, signature="v0=" + "0" * 64)
     assert resp.status_code == 401
     resp = signed.slash_command("/factory", "help", user_id=MEMBER, signature="v0=deadbeef")
     assert resp.status_code == 401
-    time.sleep(0.3)
+    bot.drain()
     assert slack.calls("views.publish") == []
     _assert_nothing_written(database)
 
 
 def test_a_replayed_request_older_than_five_minutes_gets_401(
-    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database
+    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database, bot: Bot
 ) -> None:
     old = int(time.time()) - 6 * 60
     resp = signed.event({"type": "app_home_opened", "user": MEMBER, "tab": "home"}, timestamp=old)
     assert resp.status_code == 401
     assert signed.slash_command("/factory", "help", user_id=MEMBER, timestamp=old).status_code == 401
-    time.sleep(0.3)
+    bot.drain()
     assert slack.calls("views.publish") == []
     _assert_nothing_written(database)
 
@@ -125,9 +125,9 @@ def test_app_home_is_published_when_opened(signed: SlackRequestBuilder, slack: S
     assert "You are a factorybot admin" in texts(view)
 
 
-def test_messages_tab_opening_publishes_nothing(signed: SlackRequestBuilder, slack: SlackStandIn) -> None:
+def test_messages_tab_opening_publishes_nothing(signed: SlackRequestBuilder, slack: SlackStandIn, bot: Bot) -> None:
     signed.event({"type": "app_home_opened", "user": MEMBER, "tab": "messages", "channel": "D0HOME"})
-    time.sleep(0.3)
+    bot.drain()
     assert slack.calls("views.publish") == []
 
 

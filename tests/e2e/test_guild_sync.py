@@ -3,11 +3,11 @@ the profile modal; time zones from users.info, cached a week."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import text, update
 
+from bot.runtime.bootstrap import Bot
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from bot.sandbox.slack_standin import BOT_USER_ID
 from storage.db import Database
@@ -17,13 +17,13 @@ from tests.e2e.guild_support import (  # noqa: F401 - ``guild`` is a fixture
     OTHER,
     activity,
     command,
-    eventually,
     guild,
     open_memberships,
     row_counts,
     texts,
     zone_cached,
 )
+from tests.polling import eventually
 
 
 # -- 5. channel sync -------------------------------------------------------------------
@@ -53,25 +53,25 @@ def test_leaving_the_channel_leaves_the_guild(
 
 
 def test_a_retried_channel_event_changes_the_guild_once(
-    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database, guild: str
+    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database, guild: str, bot: Bot
 ) -> None:
     for _ in range(3):
         signed.event(_channel_event("member_joined_channel", OTHER), event_id="EvRETRY001")
     eventually(lambda: open_memberships(database, "mlops") == [(OTHER, "channel")])
     eventually(zone_cached(database, OTHER))
-    time.sleep(0.3)
+    bot.drain()
     assert [k for k, _, s in activity(database) if s == OTHER] == ["guild.joined"]
     with database.unit_of_work() as uow:
         assert uow.session.execute(text("SELECT count(*) FROM memberships")).scalar_one() == 1
 
 
 def test_the_bots_own_channel_events_and_other_channels_are_ignored(
-    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database, guild: str
+    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database, guild: str, bot: Bot
 ) -> None:
     before = row_counts(database)
     signed.event(_channel_event("member_joined_channel", BOT_USER_ID))
     signed.event(_channel_event("member_joined_channel", OTHER, channel="C0RANDOM1"))
-    time.sleep(0.3)
+    bot.drain()
     assert row_counts(database) == before
 
 

@@ -21,12 +21,12 @@ from tests.e2e.guild_support import (  # noqa: F401 - ``guild`` is a fixture
     LEAD,
     activity,
     command,
-    eventually,
     guild,
     open_memberships,
     texts,
     zone_cached,
 )
+from tests.polling import eventually
 
 
 # -- 1. list with paging ---------------------------------------------------------------

@@ -24,7 +24,7 @@ from storage import mentoring as repo
 from storage.db import Database
 from storage.models import ActivityEvent, JobRun
 from storage.repositories import job_runs
-from tests.polling import wait_for
+from tests.polling import eventually
 from tests.e2e.conftest import ADMIN, MEMBER, texts
 
 MENTEE2 = "U0MENTEE2"
@@ -64,7 +64,7 @@ def run_job(bot: Bot, job_id: str, *, boot: datetime, fire: datetime) -> JobRun:
                     run = job_runs(uow.session).get(job_id)
                 return run if run and run.last_run_at >= fire.replace(second=0) else None
 
-            run = wait_for(done, seconds=15.0)
+            run = eventually(done, seconds=15.0)
         finally:
             scheduler.shutdown()
     return run
@@ -97,14 +97,35 @@ def test_round_now_is_for_admins_and_runs_once_a_day(signed: SlackRequestBuilder
     mentor(signed, slack, "offer python", user=ADMIN)
     mentor(signed, slack, "seek python")
     first = texts(mentor(signed, slack, "round now", user=ADMIN))
-    assert "1 introduction(s) sent" in first
+    assert "1 introduction sent, 0 people told they are unmatched." in first
     opened = slack.calls("conversations.open")
     assert [c.params["users"] for c in opened] == [f"{ADMIN},{MEMBER}"]
-    assert "one round a day" in texts(mentor(signed, slack, "round now", user=ADMIN))
+    again = texts(mentor(signed, slack, "round now", user=ADMIN))
+    assert "already had its round on" in again and "one round a day" in again
     assert len(slack.calls("conversations.open")) == 1
     assert "No guild called `nope`" in texts(mentor(signed, slack, "round now nope", user=ADMIN))
     stats = texts(mentor(signed, slack, "stats", user=ADMIN))
-    assert "*org* — 1 round(s), 1 match(es)" in stats
+    assert "*org* — 1 round, 1 match, 2 people matched, 0 unmatched last round" in stats
+
+
+def test_someone_who_offers_and_seeks_is_told_once_and_a_round_that_matched_nobody_can_be_run_again(
+    signed: SlackRequestBuilder, slack: SlackStandIn
+) -> None:
+    mentor(signed, slack, "offer python")
+    mentor(signed, slack, "seek rag")
+    empty = texts(mentor(signed, slack, "round now", user=ADMIN))
+    assert "0 introductions sent, 1 person told they are unmatched." in empty
+    told = [c for c in slack.calls("chat.postMessage") if c.ok and c.params["channel"] == MEMBER]
+    assert len(told) == 1 and "No match for you this round" in texts(told[0].params)
+
+    mentor(signed, slack, "offer rag", user=ADMIN)
+    rerun = texts(mentor(signed, slack, "round now", user=ADMIN))
+    assert "The earlier round today matched nobody, so this one took its place" in rerun
+    assert "1 introduction sent, 0 people told they are unmatched." in rerun
+    assert [c.params["users"] for c in slack.calls("conversations.open")] == [f"{ADMIN},{MEMBER}"]
+    assert "one round a day" in texts(mentor(signed, slack, "round now", user=ADMIN))
+    stats = texts(mentor(signed, slack, "stats", user=ADMIN))
+    assert "*org* — 1 round, 1 match, 2 people matched, 0 unmatched last round" in stats
 
 
 def test_a_scheduled_round_introduces_tells_the_unmatched_and_checks_in(
@@ -119,7 +140,7 @@ def test_a_scheduled_round_introduces_tells_the_unmatched_and_checks_in(
     run = run_job(bot, "mentoring.rounds",
                   boot=datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc),
                   fire=datetime(2026, 11, 30, 10, 0, 30, tzinfo=timezone.utc))
-    assert run.outcome == "ok" and "introduced 1" in run.detail and "unmatched told 1" in run.detail
+    assert (run.outcome, run.detail) == ("ok", "ran 1 round (org); 1 introduction sent; 1 person told they are unmatched")
 
     [opened] = slack.calls("conversations.open")
     assert opened.params["users"] == f"{ADMIN},{MEMBER}"
@@ -131,13 +152,14 @@ def test_a_scheduled_round_introduces_tells_the_unmatched_and_checks_in(
     assert "the mentor teaches what you want to learn: llm-evaluation" in words
     assert "working hours overlap" in words and "Suggested first agenda" in words
     unmatched = next(c.params for c in posts if c.params["channel"] == MENTEE2)
-    assert "No match for you this round" in texts(unmatched) and "Monday 14 December 2026" in texts(unmatched)
+    assert "No match for you this round" in texts(unmatched)
+    assert "next round, on <!date^1797242400^{date_short_pretty} at {time}|2026-12-14 10:00 UTC>." in texts(unmatched)
 
     # A week later the group is asked "Did you meet?", once.
     run = run_job(bot, "mentoring.checkins",
                   boot=datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc),
                   fire=datetime(2026, 12, 7, 10, 15, 30, tzinfo=timezone.utc))
-    assert "check-ins 1" in run.detail
+    assert run.detail == "1 check-in asked"
     asks = [c.params for c in slack.calls("chat.postMessage") if c.ok and "Did you meet?" in c.params.get("text", "")]
     assert len(asks) == 1 and asks[0]["channel"] == group
     buttons = asks[0]["blocks"][1]["elements"]

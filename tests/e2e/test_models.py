@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import time
+from typing import Any
 
 import pytest
 import requests
 
+from bot.models.gateway import MlflowGateway
 from bot.runtime.settings import Settings, load_settings
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from bot.models.webhooks import sign
@@ -43,6 +46,7 @@ def test_status_shows_aliases_versions_metrics_and_tags(signed, slack, mlflow_cl
     text = texts(_reply(signed, slack, f"status {model_name}"))
     assert "`production` → v2" in text
     assert "*Version 2* (READY" in text and "auc 0.93" in text and "f1 0.71" in text
+    assert re.search(r"created <!date\^\d+\^\{date_short_pretty\} at \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>\)", text)
     assert "framework=sklearn" in text
     assert "v1" in text  # the latest versions line
     older = texts(_reply(signed, slack, f"status {model_name} 1"))
@@ -65,6 +69,9 @@ def test_unknown_model_gets_the_closest_names(signed, slack, mlflow_client, mode
     seed_model(mlflow_client, model_name, versions=[{"auc": 0.5}])
     reply = _reply(signed, slack, f"status {model_name[:-1]}z")
     assert reply["text"].startswith(f"No model called `{model_name[:-1]}z`. Did you mean `{model_name}`")
+    unwatch = _reply(signed, slack, f"unwatch {model_name[:-1]}z")
+    assert unwatch["text"].startswith(f"No model called `{model_name[:-1]}z`. Did you mean `{model_name}`")
+    assert _reply(signed, slack, f"unwatch {model_name}")["text"] == f"<#C0MODELS> was not watching `{model_name}`."
 
 
 @pytest.mark.parametrize(
@@ -76,16 +83,17 @@ def test_malformed_arguments_get_usage(signed, slack, text: str, problem: str) -
     assert _reply(signed, slack, text)["text"] == problem
 
 
-def test_mlflow_down_gets_a_plain_answer_not_a_timeout(signed, slack, mlflow_server, model_name) -> None:  # noqa: ANN001
-    mlflow_server.stop()
-    try:
+class TestWithMlflowDown:
+    @pytest.fixture
+    def bot_parts(self, closed_port_uri: str) -> dict[str, Any]:
+        return {"mlflow": MlflowGateway(closed_port_uri)}
+
+    def test_mlflow_down_gets_a_plain_answer_not_a_timeout(self, signed, slack, model_name) -> None:  # noqa: ANN001
         started = time.monotonic()
         resp = signed.slash_command("/model", f"status {model_name}", user_id=MEMBER)
         assert resp.status_code == 200 and time.monotonic() - started < 2.5  # acked before MLflow is asked
         reply = slack.wait_for("response_url", timeout=30)[0].params
         assert reply["text"] == "MLflow is not answering right now. Please try again in a few minutes."
-    finally:
-        mlflow_server.start()
 
 
 def test_watch_then_webhooks_from_the_real_server_post_to_the_channel(

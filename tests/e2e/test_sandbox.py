@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import requests
@@ -12,7 +11,7 @@ import requests
 from bot.runtime.bootstrap import Bot
 from bot.sandbox.console import answer, render_text
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
-from tests.e2e.test_cli import FACTORYBOT, _env, _free_port
+from tests.e2e.test_cli import FACTORYBOT, _env, _free_port, _wait_healthy
 
 
 def test_typed_lines_are_sent_as_slack_would_and_rendered_as_text(
@@ -43,14 +42,7 @@ def test_sandbox_command_serves_without_any_slack_variable(tmp_path: Path) -> No
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-                break
-            except requests.ConnectionError:
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.1)
+        _wait_healthy(f"http://127.0.0.1:{port}", proc)
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=10)

@@ -12,15 +12,24 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot.approvals.model import AlreadyDecided, Decided, InvalidRequest, MessageRef, NotAllowed, RequestNotFound, RequestView
-from bot.approvals.reports import approval_figures, format_export
+from bot.approvals.model import (
+    AlreadyDecided,
+    AlreadyRequested,
+    Decided,
+    Filed,
+    InvalidRequest,
+    MessageRef,
+    NotAllowed,
+    RequestNotFound,
+    RequestView,
+)
+from bot.approvals.reports import format_export
 from bot.runtime.bootstrap import bootstrap
 from bot.approvals.policy_file import parse_policy
 from bot.services import Services
 from bot.runtime.settings import load_settings
 from storage import approvals as store
 from storage.db import Database
-from storage.guilds import Guild
 from storage.repositories import activity_between
 from tests.e2e.approval_helpers import LEAD, SECURITY, TWO_GROUPS_POLICY, CountingExecutor
 
@@ -258,6 +267,72 @@ def test_execution_is_claimed_once_however_many_callers(database: Database) -> N
     assert executor.calls == ["AR-1"]
 
 
+# -- one pending request for one thing --------------------------------------------------------------
+
+
+def file_same_deploy(services: Services, requester: str = REQUESTER, version: str = "3", **how: object) -> Filed:
+    return services.approvals.file_request(requester=requester, type_id="model_deployment",
+                                           fields={"model": "churn", "version": version, "alias": "production"},
+                                           **{"source": "command", "answers": {}, **how})
+
+
+def test_asking_again_for_a_pending_request_answers_with_it_and_files_nothing(database: Database) -> None:
+    notifier = FakeNotifier()
+    services = make_services(database, notifier=notifier)
+    first = file_same_deploy(services)
+    services.approval_routing.route_new(first)
+    sent = list(notifier.posted)
+    again = file_same_deploy(services)
+    by_form = file_same_deploy(services, source="modal", justification="really",
+                               answers={"personal_data": "no", "external": "no", "monthly_cost": "0"})
+    for filed in (again, by_form):
+        assert (filed.request.public_id, filed.request.status, filed.existing) == ("AR-1", "pending", True)
+        services.approval_routing.route_new(filed)
+    assert not first.existing and notifier.posted == sent  # nothing sent twice
+    with database.unit_of_work() as uow:
+        assert [r.public_id for r in store.list_requests(uow.session)] == ["AR-1"]
+        assert [e.kind for e in store.audit_for(uow.session, 1)] == ["requested"]
+
+    services.approvals.cancel(request_id=first.request.id, user=REQUESTER)
+    assert file_same_deploy(services).request.public_id == "AR-2"  # nothing pending: a new request
+
+
+def test_someone_else_asking_for_the_same_deployment_is_pointed_to_the_pending_one(database: Database) -> None:
+    services = make_services(database)
+    file_same_deploy(services)
+    with pytest.raises(AlreadyRequested) as refused:
+        file_same_deploy(services, requester=ADMINS[0])
+    assert str(refused.value) == (
+        f"<@{REQUESTER}> already asked for this: AR-1 is pending (0 of 1 approval; needs 1 more approval). "
+        "`/approval status AR-1` shows where it stands. You are one of its approvers: you can decide on it "
+        "or comment on it from its message."
+    )
+    with pytest.raises(AlreadyRequested, match=f"AR-1 is pending .* ask <@{REQUESTER}> or its approvers to comment"):
+        file_same_deploy(services, requester="U0MEMBER2")
+    # Access is per person: the same data access for two people is two requests.
+    for person in (REQUESTER, "U0MEMBER2"):
+        services.approvals.file_request(requester=person, type_id="data_access", justification="x",
+                                        fields={"dataset": "sales", "access": "read"},
+                                        answers={"personal_data": "no", "external": "no", "monthly_cost": "0"})
+    with database.unit_of_work() as uow:
+        assert len(store.list_requests(uow.session)) == 3
+
+
+def test_identical_requests_filed_at_once_give_one_request(database: Database) -> None:
+    services = make_services(database)
+    results = run_together(6, lambda i: file_same_deploy(services))
+    assert all(isinstance(r, Filed) and r.request.public_id == "AR-1" for r in results), results
+    assert sum(not r.existing for r in results) == 1
+
+    people = (REQUESTER, "U0MEMBER2")  # two people asking for version 4 at once: whoever is first asked
+    results = run_together(6, lambda i: file_same_deploy(services, requester=people[i % 2], version="4"))
+    filed = [r for r in results if isinstance(r, Filed)]
+    assert len(filed) == 3 and {(r.request.public_id, r.request.requester) for r in filed} == {("AR-2", filed[0].request.requester)}
+    assert [type(r) for r in results if not isinstance(r, Filed)] == [AlreadyRequested] * 3, results
+    with database.unit_of_work() as uow:
+        assert len(store.list_requests(uow.session)) == 2
+
+
 # -- delivery, SLA and execution after the fact -------------------------------------------------------
 
 
@@ -318,35 +393,6 @@ def test_a_failing_executor_is_recorded_not_lost(database: Database) -> None:
 # -- looking --------------------------------------------------------------------------------------------
 
 
-def test_figures_for_the_digest_per_guild_and_overall(database: Database) -> None:
-    services = make_services(database)
-    with database.unit_of_work() as uow:
-        uow.session.add(Guild(slug="mlops", name="MLOps", channel_id="C0MLOPS", created_by=ADMINS[0]))
-        uow.commit()
-    a = file_deploy(services, guild="mlops")
-    services.approvals.decide(request_id=a.id, approver=ADMINS[1], verdict="approve", now=T0 + timedelta(hours=2))
-    b = file_deploy(services)
-    services.approvals.decide(request_id=b.id, approver=ADMINS[1], verdict="reject", reason="no",
-                     now=T0 + timedelta(hours=6))
-    services.approvals.file_request(requester=REQUESTER, type_id="tool_access", fields={"tool": "x"},
-                           justification="y", answers={"personal_data": "no", "external": "no", "monthly_cost": "1"},
-                           now=T0, guild="mlops")
-    services.approvals.file_request(requester=REQUESTER, type_id="data_access", justification="z",
-                           fields={"dataset": "d", "access": "read"},
-                           answers={"personal_data": "yes", "external": "yes", "monthly_cost": "0"}, now=T0)
-    services.approval_routing.sla_tick(now=T0 + timedelta(days=3, hours=1))  # escalates the pending ones
-
-    with database.unit_of_work() as uow:
-        overall = approval_figures(uow, T0 - timedelta(days=1), T0 + timedelta(days=7))
-        mlops = approval_figures(uow.session, T0 - timedelta(days=1), T0 + timedelta(days=7), guild="mlops")
-    assert (overall.requested, overall.approved, overall.auto_approved, overall.rejected) == (4, 1, 1, 1)
-    assert overall.median_hours_to_decision == 2.0  # 0 (auto), 2, 6
-    assert overall.median_hours_to_human_decision == 4.0
-    assert overall.auto_approved_share == 0.25 and overall.high_risk == 1 and overall.sla_breaches == 1
-    assert (mlops.requested, mlops.approved, mlops.auto_approved, mlops.rejected) == (2, 1, 1, 0)
-    assert mlops.auto_approved_share == 0.5 and mlops.sla_breaches == 0
-
-
 def test_a_guild_must_exist_and_be_open(database: Database) -> None:
     with pytest.raises(InvalidRequest, match="No open guild called `nope`"):
         file_deploy(make_services(database), guild="nope")
@@ -355,7 +401,7 @@ def test_a_guild_must_exist_and_be_open(database: Database) -> None:
 def test_lists_and_export(database: Database) -> None:
     services = make_services(database)
     a = file_deploy(services)
-    file_deploy(services, requester=ADMINS[0])
+    file_deploy(services, requester=ADMINS[0], alias="staging")
     services.approvals.comment(request_id=a.id, author=REQUESTER, text="ping, with a comma")
     assert [v.public_id for v in services.approval_reports.list_for(user=REQUESTER, scope="mine")] == ["AR-1"]
     assert [v.public_id for v in services.approval_reports.list_for(user=ADMINS[0], scope="pending")] == ["AR-1"]

@@ -9,10 +9,15 @@ from sqlalchemy import select
 
 from bot.models.deployments import Outcome, DeploymentOrder, DeploymentService, backoff
 from bot.models.gateway import MlflowGateway
+from bot.models.registry import ModelCommandError
+from bot.runtime.bootstrap import bootstrap
+from bot.runtime.settings import load_settings
+from bot.services import Services
 from storage.db import Database
 from storage.deployments import Deployment, release_lease, take_lease
 from storage.models import ActivityEvent
-from tests.mlflow_server import _free_port, seed_model
+from tests.mlflow_server import seed_model
+from tests.support.ports import SwitchableProxy
 
 
 class Clock:
@@ -88,20 +93,18 @@ def test_unknown_version_fails_with_the_known_ones(service: DeploymentService, m
 
 
 def test_mlflow_down_keeps_the_deployment_pending_and_a_retry_after_it_returns_deploys(
-    database: Database, mlflow_server, mlflow_client, model_name: str, clock: Clock
+    database: Database, mlflow_proxy: SwitchableProxy, mlflow_client, model_name: str, clock: Clock
 ) -> None:
-    """MLflow stopped mid-scenario and started again: nothing lost, nothing done twice."""
+    """MLflow gone mid-scenario and back again: nothing lost, nothing done twice."""
     seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}, {"auc": 0.9}], aliases={"production": 1})
-    service = DeploymentService(database, MlflowGateway(mlflow_server.uri), reporter=RecordingReporter(), clock=clock)
+    service = DeploymentService(database, MlflowGateway(mlflow_proxy.uri), reporter=RecordingReporter(), clock=clock)
     deployment_id = service.order(_order(model_name, "2"))
-    mlflow_server.stop()
-    try:
-        outcome = service.attempt(deployment_id)
-        assert outcome.status == "pending"
-        assert "MLflow is not answering right now" in outcome.message and "retry in 1 min" in outcome.message
-        assert service.retry_due() == []  # not due yet
-    finally:
-        mlflow_server.start()
+    mlflow_proxy.switch(on=False)
+    outcome = service.attempt(deployment_id)
+    assert outcome.status == "pending"
+    assert "MLflow is not answering right now" in outcome.message and "retry in 1 min" in outcome.message
+    assert service.retry_due() == []  # not due yet
+    mlflow_proxy.switch(on=True)
     clock.now += timedelta(minutes=1)
     (retried,) = service.retry_due()
     assert retried.status == "done"
@@ -110,8 +113,10 @@ def test_mlflow_down_keeps_the_deployment_pending_and_a_retry_after_it_returns_d
         assert uow.session.get(Deployment, deployment_id).attempts == 2
 
 
-def test_mlflow_unreachable_for_good_fails_after_the_last_attempt(database: Database, clock: Clock) -> None:
-    gateway = MlflowGateway(f"http://127.0.0.1:{_free_port()}")
+def test_mlflow_unreachable_for_good_fails_after_the_last_attempt(
+    database: Database, clock: Clock, closed_port_uri: str
+) -> None:
+    gateway = MlflowGateway(closed_port_uri)
     service = DeploymentService(database, gateway, reporter=RecordingReporter(), clock=clock, max_attempts=3)
     deployment_id = service.order(_order("m", "1"))
     statuses = []
@@ -150,3 +155,50 @@ def test_a_busy_model_postpones_the_second_deployment(
     outcome = service.attempt(service.order(_order(model_name, "2")))
     assert outcome.status == "busy"
     assert mlflow_client.get_model_version_by_alias(model_name, "production").version == "1"
+
+
+# -- through the approvals: what a rollback may undo ------------------------------------------------
+
+
+def _model_services(database: Database, mlflow_server) -> Services:  # noqa: ANN001
+    from tests.integration.test_approvals import ADMINS, FakeNotifier
+
+    settings = load_settings(DATABASE_URL=database.url, FACTORY_ADMINS=",".join(ADMINS),
+                             MLFLOW_TRACKING_URI=mlflow_server.uri)
+    return bootstrap(settings, db=database, approval_notifier=FakeNotifier(),
+                     deployment_reporter=RecordingReporter()).services
+
+
+def _production(mlflow_client, model_name: str) -> str:  # noqa: ANN001
+    return mlflow_client.get_model_version_by_alias(model_name, "production").version
+
+
+def test_a_rollback_undoes_the_last_deployment_once_and_never_a_rollback(
+    database: Database, mlflow_server, mlflow_client, model_name: str  # noqa: ANN001
+) -> None:
+    """Rolling back a rollback would put the version just rolled back from live again with
+    nobody asked: the second rollback is refused, and moving the alias is a deployment again."""
+    seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}, {"auc": 0.9}], aliases={"production": 1})
+    services = _model_services(database, mlflow_server)
+    deploy = services.models.request_deployment(requester="U0MEMBER1", name=model_name, version="2",
+                                                alias="production")
+    decided = services.approvals.decide(request_id=deploy.request.id, approver="U0ADMIN01", verdict="approve")
+    services.approval_routing.settle(request_id=decided.request.id, final=True)
+    assert _production(mlflow_client, model_name) == "2"
+
+    rollback = services.models.request_rollback(requester="U0MEMBER1", name=model_name)
+    assert rollback.request.status == "approved"  # the built-in policy: going back is the safe move
+    services.approval_routing.route_new(rollback)
+    assert _production(mlflow_client, model_name) == "1"
+
+    with pytest.raises(ModelCommandError) as refused:
+        services.models.request_rollback(requester="U0MEMBER1", name=model_name)
+    assert str(refused.value) == (
+        "`production` already points at version 1, the version the last deployment (AR-1) replaced: "
+        f"there is nothing to roll back. To move it elsewhere, deploy: `/model deploy {model_name} <version> "
+        "to production`."
+    )
+    assert _production(mlflow_client, model_name) == "1"
+    again = services.models.request_deployment(requester="U0MEMBER1", name=model_name, version="2",
+                                               alias="production")
+    assert (again.request.public_id, again.request.status) == ("AR-3", "pending")  # the policy asks an approver

@@ -215,21 +215,6 @@ def test_simultaneous_leaves_end_the_membership_once(service: GuildService, data
     assert [k for k, _, _ in _kinds(database)].count("guild.left") == 1
 
 
-def test_membership_changes_count_new_and_departed_members_per_period(
-    database: Database, service: GuildService, mlops: str
-) -> None:
-    week = datetime(2026, 11, 23, tzinfo=timezone.utc)
-    clocked = GuildService(database, is_admin=lambda u: False, channels=FakeChannels(), clock=lambda: week + timedelta(days=1))
-    clocked.join(ANA, _q("mlops"))
-    clocked.join(BEN, _q("mlops"))
-    GuildService(database, is_admin=lambda u: False, channels=FakeChannels(), clock=lambda: week + timedelta(days=8)).leave(BEN, _q("mlops"))
-    with database.unit_of_work() as uow:
-        guild_id = repo.guild_by_slug(uow.session, "mlops").id
-        first = repo.membership_changes(uow.session, start=week, end=week + timedelta(days=7), guild_id=guild_id)
-        second = repo.membership_changes(uow.session, start=week + timedelta(days=7), end=week + timedelta(days=14))
-    assert first == {"joined": 2, "left": 0} and second == {"joined": 0, "left": 1}
-
-
 # -- channel sync ---------------------------------------------------------------------
 
 

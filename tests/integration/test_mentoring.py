@@ -14,6 +14,7 @@ from bot.mentoring.rounds import CheckInPrompt, DeliveryReport, Intro, RoundServ
 from storage.db import Database
 from storage.guilds import add_guild, start_membership
 from storage.members import ensure_members, save_directory_entry
+from storage.mentoring import Round as MentoringRound
 from storage.models import ActivityEvent
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -281,3 +282,63 @@ def test_offering_again_brings_a_stopped_person_back_but_keeps_a_pause(mentoring
     mentoring.resume("UE1")
     with pytest.raises(MentoringError, match="already taking part"):
         mentoring.resume("UE1")
+
+
+def test_someone_who_offers_and_seeks_is_one_person_in_a_round(
+    mentoring: MentoringService, rounds: RoundService, database: Database, relay: Relay
+) -> None:
+    mentoring.offer("UBOTH", ("python",))
+    mentoring.seek("UBOTH", ("rag",))
+    delivery, outcome = run(rounds, relay, MONDAY)
+    assert [(n.member_id, n.role) for n in outcome.unmatched] == [("UBOTH", "mentee")]
+    assert [n.member_id for n in delivery.unmatched] == ["UBOTH"]  # one "No match" message, not two
+    with database.unit_of_work() as uow:
+        (stored,) = uow.session.scalars(select(MentoringRound)).all()
+    assert [u["id"] for u in stored.unmatched] == ["UBOTH"]
+    assert mentoring.stats("UADMIN", None)[0].unmatched_last_round == 1
+
+
+def test_someone_matched_in_one_role_is_not_told_they_are_unmatched_in_the_other(
+    mentoring: MentoringService, rounds: RoundService, database: Database, relay: Relay
+) -> None:
+    mentoring.offer("UBOTH", ("python",))
+    mentoring.seek("UBOTH", ("rag",))  # nobody teaches rag
+    mentoring.seek("UE1", ("python",))
+    delivery, outcome = run(rounds, relay, MONDAY)
+    assert groups(delivery) == {("UBOTH", "UE1")}
+    assert outcome.unmatched == () and delivery.unmatched == []
+    with database.unit_of_work() as uow:
+        (stored,) = uow.session.scalars(select(MentoringRound)).all()
+    assert stored.unmatched == []
+
+
+def test_an_admin_may_run_again_the_day_a_round_matched_nobody(
+    mentoring: MentoringService, rounds: RoundService, database: Database, relay: Relay
+) -> None:
+    mentoring.seek("UE1", ("python",))
+    relay.target = first = RecordingDelivery()
+    empty = rounds.run_round_now("UADMIN", None, now=MONDAY)
+    assert empty.ran and not empty.replaced and empty.intros == () and [n.member_id for n in first.unmatched] == ["UE1"]
+    mentoring.offer("UM1", ("python",))
+    relay.target = second = RecordingDelivery()
+    again = rounds.run_round_now("UADMIN", None, now=MONDAY + timedelta(hours=1))
+    assert again.ran and again.replaced and groups(second) == {("UM1", "UE1")}
+    assert not again.intros[0].reason["priority"]  # the empty attempt is not a "last round" that left UE1 out
+    with database.unit_of_work() as uow:
+        stored = uow.session.scalars(select(MentoringRound)).all()
+    assert [(r.round_on, r.started_by, r.unmatched) for r in stored] == [(MONDAY.date(), "UADMIN", [])]
+    # A round that matched people stays the day's only round, for admins and the scheduler alike.
+    relay.target = third = RecordingDelivery()
+    refused = rounds.run_round_now("UADMIN", None, now=MONDAY + timedelta(hours=2))
+    assert not refused.ran and not refused.replaced and third.intros == []
+    assert not rounds.run_round("org", now=MONDAY + timedelta(hours=3)).ran
+
+
+def test_the_scheduler_does_not_run_a_second_round_after_an_empty_one(
+    mentoring: MentoringService, rounds: RoundService, relay: Relay
+) -> None:
+    rounds.program_for(None)
+    assert rounds.run_round("org", now=MONDAY).ran
+    mentoring.offer("UM1", ("python",))
+    mentoring.seek("UE1", ("python",))
+    assert not rounds.run_round("org", now=MONDAY + timedelta(hours=1)).ran

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from bot.models.gateway import MlflowGateway, MlflowUnavailable, NotFound
-from tests.mlflow_server import _free_port, seed_model
+from tests.mlflow_server import seed_model
+from tests.support.ports import SilentPort
 
 
 @pytest.fixture
@@ -63,12 +64,24 @@ def test_set_alias_and_tags_are_visible_in_mlflow(mlflow_client, gateway: Mlflow
     assert mlflow_client.get_model_version(model_name, "2").tags["factorybot.approval"] == "AR-7"
 
 
-def test_mlflow_down_is_reported_quickly_as_unavailable() -> None:
-    gateway = MlflowGateway(f"http://127.0.0.1:{_free_port()}")
+def test_mlflow_down_is_reported_quickly_as_unavailable(closed_port_uri: str) -> None:
+    gateway = MlflowGateway(closed_port_uri)
     started = time.monotonic()
     with pytest.raises(MlflowUnavailable, match="MLflow did not answer"):
         gateway.model("anything")
     assert time.monotonic() - started < 8
+
+
+def test_mlflow_hanging_is_unavailable_after_the_request_timeout_and_one_retry(
+    silent_port: SilentPort, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator's ``MLFLOW_HTTP_REQUEST_TIMEOUT`` wins over the gateway's 10 s default."""
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "1")
+    gateway = MlflowGateway(silent_port.uri)
+    started = time.monotonic()
+    with pytest.raises(MlflowUnavailable, match="MLflow did not answer"):
+        gateway.list_models()
+    assert 2 <= time.monotonic() - started < 4  # two attempts of one second each
 
 
 def test_mlflow_answering_5xx_is_unavailable_not_a_crash() -> None:

@@ -14,7 +14,7 @@ About freezegun and APScheduler's thread (checked against freezegun 1.5 / APSche
   job function on a pool thread), while ``datetime.now()`` stays frozen.  Jobs must
   therefore take the time from ``datetime.now`` (``storage.models.utcnow``).
 * In the test thread ``time.monotonic()`` is frozen, so a deadline loop would never
-  end: :func:`wait_for` counts real ``time.sleep`` steps instead.
+  end: :func:`tests.polling.eventually` counts real ``time.sleep`` steps instead.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from jobs.scheduler import (
 from storage.db import Database
 from storage.models import JobRun, ProcessedEvent
 from storage.repositories import job_runs
-from tests.polling import wait_for
+from tests.polling import eventually
 
 PARIS = ZoneInfo("Europe/Paris")
 FORGET = "maintenance.forget_old_events"
@@ -113,12 +113,12 @@ def test_job_persists_across_restart_and_runs_when_due(settings: Settings, datab
         scheduler = scheduler_for(settings, database)
         scheduler.start()
         try:
-            run = wait_for(lambda: last_run(database, FORGET))
+            run = eventually(lambda: last_run(database, FORGET))
         finally:
             scheduler.shutdown()  # waits for the job and the main loop's store update
 
     assert run.outcome == "ok"
-    assert run.detail == "forgot 1 processed event(s)"
+    assert run.detail == "forgot 1 processed event"
     assert run.last_run_at == datetime(2026, 11, 24, 3, 0, tzinfo=PARIS)
     with database.unit_of_work() as uow:
         assert list(uow.session.scalars(select(ProcessedEvent.key))) == ["recent"]
@@ -140,7 +140,7 @@ def test_run_missed_by_more_than_the_grace_time_is_recorded_not_run(
         scheduler = scheduler_for(settings, database)
         scheduler.start()
         try:
-            run = wait_for(lambda: last_run(database, FORGET))
+            run = eventually(lambda: last_run(database, FORGET))
         finally:
             scheduler.shutdown()
     assert run.outcome == "missed"
@@ -179,14 +179,14 @@ def test_failing_job_is_recorded_and_the_scheduler_keeps_going(
     try:
         now = datetime.now(timezone.utc)
         scheduler.add_job(boom, "interval", hours=1, id="test.boom", next_run_time=now)
-        failed = wait_for(lambda: last_run(database, "test.boom"))
+        failed = eventually(lambda: last_run(database, "test.boom"))
         assert failed.outcome == "error"
         assert failed.detail == "RuntimeError: boom: this test job fails on purpose"
 
         assert scheduler.running
         assert scheduler.get_job("test.boom").next_run_time > now
         scheduler.add_job(fine, "interval", hours=1, id="test.fine", next_run_time=now)
-        ok = wait_for(lambda: last_run(database, "test.fine"))
+        ok = eventually(lambda: last_run(database, "test.fine"))
         assert (ok.outcome, ok.detail) == ("ok", "fine")
     finally:
         scheduler.shutdown()
@@ -214,7 +214,7 @@ def test_list_jobs_shows_next_run_and_last_result(settings: Settings, database: 
                 job_id=FORGET,
                 last_run_at=datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc),
                 outcome="ok",
-                detail="forgot 3 processed event(s)",
+                detail="forgot 3 processed events",
             )
         )
         uow.commit()
@@ -223,13 +223,13 @@ def test_list_jobs_shows_next_run_and_last_result(settings: Settings, database: 
     assert info.func == "jobs.maintenance:forget_old_events"
     assert info.next_run_time == datetime(2026, 11, 24, 3, 0, tzinfo=PARIS)
     assert info.last_run_at == datetime(2026, 11, 23, 3, 0, tzinfo=PARIS)
-    assert (info.last_outcome, info.last_detail) == ("ok", "forgot 3 processed event(s)")
+    assert (info.last_outcome, info.last_detail) == ("ok", "forgot 3 processed events")
 
     header, row = format_jobs([info]).splitlines()
     assert header.split() == ["ID", "SCHEDULE", "NEXT", "RUN", "LAST", "RUN", "RESULT", "DESCRIPTION"]
     assert row.startswith(FORGET)
     assert "2026-11-24 03:00 CET" in row and "2026-11-23 03:00 CET" in row
-    assert "ok: forgot 3 processed event(s)" in row
+    assert "ok: forgot 3 processed events" in row
 
 
 def test_a_job_run_without_context_says_so() -> None:
@@ -259,7 +259,7 @@ def test_scheduler_command_stops_cleanly_on_sigterm(
     with log.open("wb") as stderr:
         proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=tmp_path, stderr=stderr)
     try:
-        wait_for(lambda: list_jobs(database, zone=settings.zone)[0].next_run_time is not None or proc.poll() is not None)
+        eventually(lambda: proc.poll() is not None or list_jobs(database, zone=settings.zone)[0].next_run_time)
         assert proc.poll() is None, log.read_text()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0, log.read_text()

@@ -55,7 +55,11 @@ def test_info_renders_no_show_and_tell_line_until_there_is_one() -> None:
     text = str(guild_views.info_message(info))
     assert "`mlops` (3)" in text and "`llm` (2)" in text and "show-and-tell" not in text
     soon = GuildInfo(_card(), (), (), NextShowAndTell(datetime(2026, 12, 3, 15, tzinfo=timezone.utc), 2))
-    assert "Next show-and-tell" in str(guild_views.info_message(soon))
+    text = str(guild_views.info_message(soon))
+    assert "Next show-and-tell" in text and "2 open slots" in text
+    assert "<!date^1796310000^{date_short_pretty} at {time}|2026-12-03 15:00 UTC>" in text
+    one = GuildInfo(_card(), (), (), NextShowAndTell(datetime(2026, 12, 3, 15, tzinfo=timezone.utc), 1))
+    assert "1 open slot" in str(guild_views.info_message(one)) and "slot(s)" not in str(guild_views.info_message(one))
 
 
 def test_the_home_part_stays_within_its_block_budget() -> None:
@@ -63,6 +67,15 @@ def test_the_home_part_stays_within_its_block_budget() -> None:
     blocks = guild_views.home_blocks(home)
     assert len(blocks) <= 26
     assert "480 more" in str([b.to_dict() for b in blocks])
+
+
+def test_the_home_part_only_points_below_when_there_are_guilds_below() -> None:
+    nothing = str([b.to_dict() for b in guild_views.home_blocks(HomeGuilds((), (), 0))])
+    assert "below" not in nothing and "There are no guilds yet" in nothing
+    others = str([b.to_dict() for b in guild_views.home_blocks(HomeGuilds((), (_card(1),), 0))])
+    assert "join one below" in others
+    mine = str([b.to_dict() for b in guild_views.home_blocks(HomeGuilds((_card(1, member=True),), (), 0))])
+    assert "below" not in mine and "Other guilds" not in mine
 
 
 def test_the_profile_modal_is_prefilled_and_names_the_time_zone() -> None:

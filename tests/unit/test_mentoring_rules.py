@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.mentoring.service import MentoringError, effective_state, next_round_at, parse_offer
-from bot.mentoring.rounds import CheckInPrompt, Intro
+from bot.mentoring.service import Enrolled, MentoringError, ProgramStats, effective_state, next_round_at, parse_offer
+from bot.mentoring.rounds import CheckInPrompt, DeliveryReport, Intro, RoundOutcome, UnmatchedNotice
 from handlers.mentoring import views as views
 from storage.mentoring import Participant
 
@@ -56,9 +56,37 @@ def test_the_introduction_says_why_they_were_matched_and_suggests_an_agenda() ->
         "you both work on llm-evaluation; 3 working hours overlap; you are on different teams"
     )
     intro = Intro(7, "org", "mentoring", ("UM", "UE"), "UM", reason, datetime(2026, 12, 7, 9, tzinfo=timezone.utc))
-    message = views.intro_message(intro, zone=PARIS)
+    message = views.intro_message(intro)
     assert "<@UM>, meet <@UE>" in message["blocks"][0]["text"]["text"]
     assert "Suggested first agenda" in message["blocks"][2]["text"]["text"]
+    checkin = message["blocks"][3]["elements"][0]["text"]
+    assert checkin == "I'll ask how it went on <!date^1796634000^{date_short_pretty} at {time}|2026-12-07 09:00 UTC>."
+
+
+def test_times_are_shown_in_the_readers_zone_with_a_utc_fallback() -> None:
+    at = datetime(2026, 12, 14, 10, tzinfo=PARIS)
+    notice = UnmatchedNotice("UE", "mentee", "capacity_full", "org", at)
+    assert "next round, on <!date^1797238800^{date_short_pretty} at {time}|2026-12-14 09:00 UTC>." in str(
+        views.unmatched_message(notice))
+    enrolled = Enrolled("mentor", ("python",), ("python",), 1, at)
+    text = str(views.enrolled_message(enrolled))
+    assert "(up to 1 mentee a round)" in text and "Next round: <!date^1797238800^" in text
+    assert "(up to 2 mentees a round)" in str(views.enrolled_message(Enrolled("mentor", ("python",), (), 2, at)))
+
+
+def test_counts_are_written_with_real_singular_and_plural_forms() -> None:
+    one = RoundOutcome("org", date(2026, 11, 30), True, intros=(None,), unmatched=(None,))  # type: ignore[arg-type]
+    assert "1 introduction sent, 1 person told they are unmatched." in views.round_message(one)["text"]
+    none = RoundOutcome("org", date(2026, 11, 30), True, replaced=True)
+    assert "0 introductions sent, 0 people told they are unmatched. The earlier round" in views.round_message(none)["text"]
+    stats = str(views.stats_message([ProgramStats("org", 1, 1, 1, 0, 2, 1, 1)])) + str(
+        views.stats_message([ProgramStats("org", 2, 3, 2, 1, 0, 0, 0)]))
+    assert "1 round, 1 match, 1 person matched" in stats and "2 rounds, 3 matches, 2 people matched" in stats
+    assert "(s)" not in stats and "(es)" not in stats
+    assert str(DeliveryReport()) == "nothing was due"
+    report = DeliveryReport(rounds=["org", "mlops"], introduced=1, unmatched_told=2, checkins=1, failures=1)
+    assert str(report) == ("ran 2 rounds (org, mlops); 1 introduction sent; 2 people told they are unmatched; "
+                           "1 check-in asked; 1 message Slack refused")
 
 
 def test_the_checkin_has_three_buttons_carrying_the_match() -> None:

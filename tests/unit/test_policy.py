@@ -201,6 +201,30 @@ def test_rules_must_name_real_types_fields_and_questions() -> None:
     assert "p.yml:13: rules[0].when.answers.gdpr: no such question" in found
 
 
+def test_a_condition_on_a_choice_must_name_one_of_its_choices() -> None:
+    """``alias: prod`` could never match a field that only takes production or staging."""
+    text = MINIMAL.replace("    label: Model deployment\n", """    label: Model deployment
+    fields:
+      - {id: alias, label: Alias, kind: choice, choices: [production, staging]}
+""") + """questions:
+  - {id: region, label: Region, kind: choice, choices: [eu, us]}
+rules:
+  - name: fine
+    when: {fields: {alias: [Production, staging]}, answers: {region: eu}}
+    tier: high
+  - name: typo
+    when:
+      type: model_deployment
+      fields: {alias: [staging, prod]}
+      answers: {region: asia}
+    tier: high
+"""
+    assert problems(text) == [
+        "p.yml:22: rules[1].when.fields.alias: 'prod' is not one of its choices (production, staging)",
+        "p.yml:23: rules[1].when.answers.region: 'asia' is not one of its choices (eu, us)",
+    ]
+
+
 def test_an_unreadable_file_is_reported_too(tmp_path) -> None:  # noqa: ANN001
     with pytest.raises(PolicyError, match=r"missing.yml:1: cannot read the file \(FileNotFoundError\)"):
         load_policy(tmp_path / "missing.yml")

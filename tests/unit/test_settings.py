@@ -39,7 +39,8 @@ def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch, tmp_pa
         ("SLACK_BOT_TOKEN", "xoxp-user-token", "SLACK_BOT_TOKEN: expected a bot token starting with xoxb-"),
         ("SLACK_APP_TOKEN", "xoxb-wrong-kind", "SLACK_APP_TOKEN: expected an app-level token"),
         ("SLACK_API_URL", "slack.com/api", "SLACK_API_URL: expected an http(s) URL"),
-        ("DATABASE_URL", "not a url", "DATABASE_URL: expected a SQLAlchemy URL"),
+        ("DATABASE_URL", "not a url", "DATABASE_URL: expected a SQLite or PostgreSQL URL"),
+        ("DATABASE_URL", "mysql://bot@db/factory", "DATABASE_URL: expected a SQLite or PostgreSQL URL"),
         ("FACTORY_POLICY_FILE", "/nowhere/policy.yml", "FACTORY_POLICY_FILE: expected the path of an existing"),
         ("FACTORY_SCHEDULER", "maybe", "FACTORY_SCHEDULER: expected on or off"),
         ("FACTORY_LISTENER_THREADS", "0", "FACTORY_LISTENER_THREADS: expected a whole number"),
@@ -53,6 +54,21 @@ def test_invalid_value_names_the_variable(
         load_settings()
     assert str(info.value).startswith(expected)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg"])
+def test_postgresql_urls_use_the_bundled_driver(scheme: str) -> None:
+    """Heroku-style ``postgres://`` URLs work as given: psycopg 3 is the driver that ships."""
+    settings = load_settings(DATABASE_URL=f"{scheme}://bot:p%40ss@db.internal:5432/factory")
+    assert settings.database_url == "postgresql+psycopg://bot:p%40ss@db.internal:5432/factory"
+
+
+def test_an_unsupported_database_lists_the_supported_ones_without_its_password() -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(DATABASE_URL="mysql://bot:hunter2@db/factory")
+    line = str(info.value)
+    assert "sqlite:///" in line and "postgresql://" in line and "postgres://" in line
+    assert "hunter2" not in line and "\n" not in line
 
 
 def test_secret_values_never_appear_in_errors_or_masked_output(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -221,7 +221,8 @@ def test_response_url_post_is_recorded(slack: SlackStandIn) -> None:
 def test_file_upload_v2_round_trip(slack: SlackStandIn, client: WebClient) -> None:
     answer = client.files_upload_v2(channel="C1", content="a,b\n1,2\n", filename="digest.csv", title="Digest")
     assert answer["file"]["title"] == "Digest"
-    assert slack.calls("file_upload")[0].params["size"] == 8
+    upload = slack.calls("file_upload")[0].params
+    assert upload["size"] == 8 and slack.uploaded(upload["file_id"]) == b"a,b\n1,2\n"
 
 
 def test_set_delay_and_wait_for_timeout(slack: SlackStandIn, client: WebClient) -> None:

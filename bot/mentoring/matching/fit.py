@@ -1,7 +1,7 @@
 """How well two people fit: working hours across time zones, fit points, weight tiers.
 
 Part of :mod:`bot.mentoring.matching.match` (read its docstring first).  :func:`mentoring_fit` and
-:func:`peer_fit` are the reference definitions on :class:`~bot.mentoring.matching.match.Person`; the
+:func:`peer_fit` are the reference definitions on :class:`~bot.mentoring.matching.people.Person`; the
 rest encodes a round for speed — people as parallel lists in id order, skills as bit
 masks, working hours reduced to a few *profiles* (UTC spans) — because the scale
 targets leave about a microsecond per weighed pair in pure Python.  Tests check that
@@ -14,11 +14,9 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-if TYPE_CHECKING:
-    from bot.mentoring.matching.match import MatchingRules, Person
+from bot.mentoring.matching.people import MatchingRules, Person
 
 MINUTES_PER_DAY = 24 * 60
 FULL_FIT = 10_000  # fit points of a perfect fit; ``Match.fit`` is points / FULL_FIT

@@ -14,13 +14,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
-from typing import TYPE_CHECKING
 
 from bot.mentoring.matching.fit import Profiles, Side, Tiers, bits_of, pair_jitter, skill_bits
-
-if TYPE_CHECKING:
-    from bot.mentoring.matching.match import MatchingRules, Person
+from bot.mentoring.matching.people import History, MatchingRules, Person
 
 MENTORING_SCAN, PEER_SCAN = 48, 200  # default scan budgets (MatchingRules.scan_budget)
 
@@ -35,7 +31,7 @@ class Round:
     skill_names: list[str]
     teams: dict[str, int]
     avoid: dict[str, set[str]]
-    recent: dict[str, set[str]]
+    recent: dict[str, tuple[str, ...]]  # whom each person met within the cooldown
     rng: random.Random
     require_shared_skill: bool
 
@@ -46,7 +42,7 @@ class Round:
         *,
         rules: MatchingRules,
         avoid: Iterable[tuple[str, str]],
-        history: Sequence[Iterable[Iterable[str]]],
+        history: History,
         seed: int,
         require_shared_skill: bool,
     ) -> Round:
@@ -55,14 +51,20 @@ class Round:
         for a, b in avoid:
             pairs.setdefault(a, set()).add(b)
             pairs.setdefault(b, set()).add(a)
-        recent: dict[str, set[str]] = {}
+        # Tuples rather than sets: tens of thousands of small sets would only keep the
+        # cyclic garbage collector busy (a tuple of strings is never tracked by it).
+        recent: dict[str, tuple[str, ...]] = {}
         for round_ in history[len(history) - rules.cooldown_rounds :] if rules.cooldown_rounds > 0 else ():
             for group in round_:
-                members = list(group)
+                members = tuple(group)
+                if len(members) == 2:  # most groups: spelt out for speed
+                    a, b = members
+                    if a != b:
+                        recent[a] = recent.get(a, ()) + (b,)
+                        recent[b] = recent.get(b, ()) + (a,)
+                    continue
                 for a in members:
-                    for b in members:
-                        if a != b:
-                            recent.setdefault(a, set()).add(b)
+                    recent[a] = recent.get(a, ()) + tuple(b for b in members if b != a)
         return cls(
             rules=rules,
             profiles=Profiles(rules),
@@ -85,183 +87,224 @@ class Round:
         return [[0]] + [[weight * k // n for k in range(n + 1)] for n in range(1, largest + 1)]
 
 
+FRESH = 1 << 14  # in a score: the pair did not meet within the cooldown
+POINTS = FRESH - 1  # in a score: the fit points (FULL_FIT < 2**14)
+PRIORITY = FRESH << 1  # in a rank key only: the partner was left out last round
+
+
+def points_of(score: int) -> int:
+    return score & POINTS
+
+
+def is_fresh(score: int) -> bool:
+    return bool(score & FRESH)
+
+
 @dataclass
 class Candidates:
-    """Per mentee (or per member): partner indices, fit points, and whether the pair is fresh."""
+    """The candidate graph as rows of partner indices, each with the pair's score (fit points | FRESH).
+
+    In a mentoring round a row is a mentor's (the solver's rows are mentors' capacity
+    slots); among peers, a member's.
+    """
 
     partners: list[list[int]]
-    points: list[list[int]]
-    fresh: list[list[bool]]
+    scores: list[list[int]]
+
+    @property
+    def edges(self) -> int:
+        return sum(len(p) for p in self.partners)
+
+    def score(self, row: int, partner: int) -> int:
+        return self.scores[row][self.partners[row].index(partner)]
 
 
 def mentoring_candidates(mentors: Side, mentees: Side, rnd: Round) -> Candidates:
+    """Each mentee picks mentors, then each mentor mentees; the union, as the mentors' rows."""
     rules = rnd.rules
-    hours = rnd.profiles.points()
+    budget = rules.scan_budget or MENTORING_SCAN
+    fallbacks = 0 if rnd.require_shared_skill else rules.fallbacks
     learn_count = [m.bit_count() for m in mentees.learn]
     table = rnd.skill_table(max(learn_count, default=0))
-    team_points = rules.cross_team_weight * 100
-    fallbacks = 0 if rnd.require_shared_skill else rules.fallbacks
-    n_profiles = len(rnd.profiles.spans)
-    teachers = PartnerIndex(mentors.teach, mentors.profile, n_profiles, mentors.rank)
-    learners = PartnerIndex(mentees.learn, mentees.profile, n_profiles, mentees.rank)
+    # Skill points are the share of the mentee's goals the mentor teaches, whoever picks.
+    pick_mentors = _Ranker(rnd, mentors, mentors.teach, table)
+    pick_mentees = _Ranker(rnd, mentees, mentees.learn, table, partner_counts=learn_count)
+    teachers = PartnerIndex(mentors.teach, mentors.profile, rnd.profiles, mentors.rank)
+    learners = PartnerIndex(mentees.learn, mentees.profile, rnd.profiles, mentees.rank)
     if fallbacks:  # then people left out last round are worth pairing with anyone: look at some
-        first_teachers = PartnerIndex(mentors.teach, mentors.profile, n_profiles, mentors.rank, only=mentors.priority)
-        first_learners = PartnerIndex(mentees.learn, mentees.profile, n_profiles, mentees.rank, only=mentees.priority)
-    out = Candidates([[] for _ in mentees.ids], [[] for _ in mentees.ids], [[] for _ in mentees.ids])
-
-    x_ids, x_teach, x_profile, x_team, x_priority = (
-        mentors.ids, mentors.teach, mentors.profile, mentors.team, mentors.priority,
-    )
-    require = rnd.require_shared_skill
-
-    def score_mentors(m: int, pool: list[int]) -> list[tuple[int, int, int, bool]]:
-        mid, learn, team = mentees.ids[m], mentees.learn[m], mentees.team[m]
-        skill, row = table[learn_count[m]], hours[mentees.profile[m]]
-        avoided, met = rnd.avoid.get(mid), rnd.recent.get(mid)
-        entries = []
-        for x in dict.fromkeys(pool):
-            xid = x_ids[x]
-            if xid == mid or (avoided is not None and xid in avoided):
-                continue
-            k = (x_teach[x] & learn).bit_count()
-            if not k and require:
-                continue
-            points = skill[k] + row[x_profile[x]]
-            other = x_team[x]
-            if team != other and team >= 0 and other >= 0:
-                points += team_points
-            fresh = met is None or xid not in met
-            # Ranked as the solver weighs it: left out last round, then fresh, then fit.
-            entries.append(((x_priority[x] << 15) | (fresh << 14) | points, x, points, fresh))
-        return _best(entries, rules.candidates)
-
+        first_teachers = PartnerIndex(mentors.teach, mentors.profile, rnd.profiles, mentors.rank, only=mentors.priority)
+        first_learners = PartnerIndex(mentees.learn, mentees.profile, rnd.profiles, mentees.rank, only=mentees.priority)
+    out = Candidates([[] for _ in mentors.ids], [[] for _ in mentors.ids])
     for m in range(len(mentees)):
-        bits, profile, start = bits_of(mentees.learn[m]), mentees.profile[m], mentees.rank[m]
-        order = rnd.profiles.order(profile)
-        pool = teachers.pool(bits, order, start, rules.scan_budget or MENTORING_SCAN)
+        learn, profile, start = mentees.learn[m], mentees.profile[m], mentees.rank[m]
+        pool = teachers.pool(learn, profile, start, budget)
         if fallbacks:
-            pool += teachers.fallbacks(order, start, fallbacks * (1 + 3 * mentees.priority[m]))
-            pool += first_teachers.fallbacks(order, start, fallbacks)
-        picked = score_mentors(m, pool)
+            pool += teachers.fallbacks(profile, start, fallbacks * (1 + 3 * mentees.priority[m]))
+            pool += first_teachers.fallbacks(profile, start, fallbacks)
+        picked, scores = pick_mentors.best(mentees, m, learn, pool, one_skill=not fallbacks and _one_bit(learn))
         if not picked and (pool or fallbacks):
-            everyone = list(range(len(mentors))) if fallbacks else teachers.everyone_sharing(bits)
-            picked = score_mentors(m, everyone)
-        for _, x, points, fresh in picked:
-            out.partners[m].append(x)
-            out.points[m].append(points)
-            out.fresh[m].append(fresh)
+            everyone = list(range(len(mentors))) if fallbacks else teachers.everyone_sharing(learn)
+            picked, scores = pick_mentors.best(mentees, m, learn, everyone)
+        for x, score in zip(picked, scores):
+            out.partners[x].append(m)
+            out.scores[x].append(score)
 
-    m_ids, m_learn, m_profile, m_team, m_priority = (
-        mentees.ids, mentees.learn, mentees.profile, mentees.team, mentees.priority,
-    )
     for x in range(len(mentors)):
-        xid, teach, team = x_ids[x], mentors.teach[x], x_team[x]
-        row = hours[x_profile[x]]
-        avoided, met = rnd.avoid.get(xid), rnd.recent.get(xid)
-        order = rnd.profiles.order(x_profile[x])
-        pool = learners.pool(bits_of(teach), order, mentors.rank[x], rules.scan_budget or MENTORING_SCAN)
+        teach, profile, start = mentors.teach[x], mentors.profile[x], mentors.rank[x]
+        pool = learners.pool(teach, profile, start, budget)
         if fallbacks:
-            pool += learners.fallbacks(order, mentors.rank[x], fallbacks * (1 + 3 * mentors.priority[x]))
-            pool += first_learners.fallbacks(order, mentors.rank[x], fallbacks * mentors.people[x].capacity)
-        entries = []
-        for m in dict.fromkeys(pool):
-            mid = m_ids[m]
-            if mid == xid or (avoided is not None and mid in avoided):
-                continue
-            k = (m_learn[m] & teach).bit_count()
-            if not k and require:
-                continue
-            points = table[learn_count[m]][k] + row[m_profile[m]]
-            other = m_team[m]
-            if team != other and team >= 0 and other >= 0:
-                points += team_points
-            fresh = met is None or mid not in met
-            entries.append(((m_priority[m] << 15) | (fresh << 14) | points, m, points, fresh))
-        for _, m, points, fresh in _best(entries, rules.candidates):
-            if x not in out.partners[m]:
-                out.partners[m].append(x)
-                out.points[m].append(points)
-                out.fresh[m].append(fresh)
+            pool += learners.fallbacks(profile, start, fallbacks * (1 + 3 * mentors.priority[x]))
+            pool += first_learners.fallbacks(profile, start, fallbacks * mentors.people[x].capacity)
+        picked, scores = pick_mentees.best(mentors, x, teach, pool, one_skill=not fallbacks and _one_bit(teach))
+        mine = out.partners[x]
+        chosen = set(mine)  # by mentees
+        for m, score in zip(picked, scores):
+            if m not in chosen:
+                mine.append(m)
+                out.scores[x].append(score)
     return out
 
 
 def peer_candidates(members: Side, rnd: Round) -> Candidates:
     rules = rnd.rules
-    hours = rnd.profiles.points()
-    counts = [m.bit_count() for m in members.interest]
-    table = rnd.skill_table(max(counts, default=0))
-    team_points = rules.cross_team_weight * 100
+    budget = rules.scan_budget or PEER_SCAN
     fallbacks = 0 if rnd.require_shared_skill else rules.fallbacks
-    index = PartnerIndex(members.interest, members.profile, len(rnd.profiles.spans), members.rank)
-    ids, interest, profile, team_of = members.ids, members.interest, members.profile, members.team
-    out = Candidates([[] for _ in ids], [[] for _ in ids], [[] for _ in ids])
-
-    require = rnd.require_shared_skill
-    priority = members.priority
-
-    def score(a: int, pool: list[int]) -> list[tuple[int, int, int, bool]]:
-        aid, mine, team, n = ids[a], interest[a], team_of[a], counts[a]
-        row = hours[profile[a]]
-        avoided, met = rnd.avoid.get(aid), rnd.recent.get(aid)
-        entries = []
-        for b in dict.fromkeys(pool):
-            if b == a:
-                continue
-            bid = ids[b]
-            if avoided is not None and bid in avoided:
-                continue
-            k = (interest[b] & mine).bit_count()
-            if not k and require:
-                continue
-            other_count = counts[b]
-            points = table[n if n < other_count else other_count][k] + row[profile[b]]
-            other = team_of[b]
-            if team != other and team >= 0 and other >= 0:
-                points += team_points
-            fresh = met is None or bid not in met
-            entries.append(((priority[b] << 15) | (fresh << 14) | points, b, points, fresh))
-        return _best(entries, rules.candidates)
-
+    counts = [m.bit_count() for m in members.interest]
+    # Skill points are the overlap coefficient: shared interests over the smaller count.
+    pick = _Ranker(rnd, members, members.interest, rnd.skill_table(max(counts, default=0)), partner_counts=counts, smaller=True)
+    index = PartnerIndex(members.interest, members.profile, rnd.profiles, members.rank)
+    out = Candidates([], [])
     for a in range(len(members)):
-        bits, start = bits_of(interest[a]), members.rank[a]
-        order = rnd.profiles.order(profile[a])
-        pool = index.pool(bits, order, start, rules.scan_budget or PEER_SCAN)
+        mine, profile, start = members.interest[a], members.profile[a], members.rank[a]
+        pool = index.pool(mine, profile, start, budget)
         if fallbacks:
-            pool += index.fallbacks(order, start, fallbacks + 1)  # +1: the pool may hold oneself
-        picked = score(a, pool)
-        if not picked and (pool or fallbacks):
-            picked = score(a, list(range(len(members))) if fallbacks else index.everyone_sharing(bits))
-        for _, b, points, fresh in picked:
-            out.partners[a].append(b)
-            out.points[a].append(points)
-            out.fresh[a].append(fresh)
+            pool += index.fallbacks(profile, start, fallbacks + 1)  # +1: the pool may hold oneself
+        partners, scores = pick.best(members, a, mine, pool)
+        if not partners and (pool or fallbacks):
+            everyone = list(range(len(members))) if fallbacks else index.everyone_sharing(mine)
+            partners, scores = pick.best(members, a, mine, everyone)
+        out.partners.append(partners)
+        out.scores.append(scores)
     return out
+
+
+def _one_bit(mask: int) -> bool:
+    return mask & (mask - 1) == 0
+
+
+class _Ranker:
+    """Ranks pools of one side's people (the *partners*) for choosers from either side.
+
+    A chooser ranks partners as the solver will weigh them: partners left out last round
+    first, then fresh pairs, then fit points — a *rank key*, PRIORITY | FRESH | points —
+    and keeps the best ``rules.candidates``; ties keep the pool's (seeded) order.
+
+    Skill points are ``table[n][k]`` for k shared skills, n being the chooser's count of
+    skills (a mentee picking mentors), or with ``partner_counts`` the partner's (a mentor
+    picking mentees), or with ``smaller`` too the smaller of the two (peers).
+    """
+
+    def __init__(
+        self,
+        rnd: Round,
+        partners: Side,
+        masks: list[int],
+        table: list[list[int]],
+        *,
+        partner_counts: list[int] | None = None,
+        smaller: bool = False,
+    ) -> None:
+        self.rnd = rnd
+        self.partners = partners
+        self.masks = masks
+        self.table = table
+        self.counts = partner_counts
+        self.smaller = smaller
+        self.index = {pid: i for i, pid in enumerate(partners.ids)}
+        self.hours = rnd.profiles.points()
+        self.team_points = team_points = rnd.rules.cross_team_weight * 100
+        # What a partner adds to any rank key: PRIORITY, FRESH (taken off again for a pair
+        # that met) and, for a chooser in a team, the cross-team points when the partner
+        # has a team (taken off again when it is the chooser's).
+        self.base = [(PRIORITY if p else 0) | FRESH for p in partners.priority]
+        self.base_cross = [b + team_points if t >= 0 else b for b, t in zip(self.base, partners.team)]
+
+    def best(
+        self, side: Side, i: int, mine: int, pool: list[int], *, one_skill: bool = False
+    ) -> tuple[list[int], list[int]]:
+        """Person i of ``side`` (skills ``mine``) picking from ``pool``: the best, and their scores.
+
+        ``pool`` may hold duplicates unless ``one_skill`` says that it cannot: everyone in
+        it shares the chooser's only skill.
+        """
+        rnd, index, pid = self.rnd, self.index, side.ids[i]
+        if not one_skill:
+            pool = list(dict.fromkeys(pool))
+        own, avoided = index.get(pid), rnd.avoid.get(pid)
+        if own is not None or avoided:
+            excluded = {index[o] for o in avoided if o in index} if avoided else set()
+            if own is not None:
+                excluded.add(own)  # nobody is their own partner
+            pool = [x for x in pool if x not in excluded]
+        met_ids = rnd.recent.get(pid)
+        met = {index[o] for o in met_ids if o in index} if met_ids else _NOBODY
+        team = side.team[i]
+        base, cross = (self.base_cross, self.team_points) if team >= 0 else (self.base, 0)
+        hours, n = self.hours[side.profile[i]], mine.bit_count()
+        masks, profile, team_of = self.masks, self.partners.profile, self.partners.team
+        if self.counts is None:
+            skill = self.table[n]
+            keys = [
+                base[x] + skill[(masks[x] & mine).bit_count()] + hours[profile[x]]
+                - (cross if team_of[x] == team else 0) - (FRESH if x in met else 0)
+                for x in pool
+            ]
+        else:
+            table, counts = self.table, self.counts
+            rows = [table[min(n, c)] for c in range(len(table))] if self.smaller else table
+            keys = [
+                base[x] + rows[counts[x]][(masks[x] & mine).bit_count()] + hours[profile[x]]
+                - (cross if team_of[x] == team else 0) - (FRESH if x in met else 0)
+                for x in pool
+            ]
+        limit = rnd.rules.candidates
+        if len(keys) > limit:
+            top = sorted(range(len(keys)), key=keys.__getitem__, reverse=True)[:limit]  # stable, also in reverse
+            return [pool[k] for k in top], [keys[k] & _SCORE for k in top]
+        return pool, [key & _SCORE for key in keys]
+
+
+_NOBODY: frozenset[int] = frozenset()
+_SCORE = FRESH | POINTS
 
 
 def peer_weigher(members: Side, rnd: Round, tiers: Tiers) -> Callable[[int, int], int | None]:
     """The tiered weight of any two members (None when they may not be paired)."""
-    rules = rnd.rules
     hours = rnd.profiles.points()
     counts = [m.bit_count() for m in members.interest]
     table = rnd.skill_table(max(counts, default=0))
-    team_points = rules.cross_team_weight * 100
+    team_points = rnd.rules.cross_team_weight * 100
+    ids, interest, profile, team, priority, rank = (
+        members.ids, members.interest, members.profile, members.team, members.priority, members.rank,
+    )
+    avoid, recent, require = rnd.avoid, rnd.recent, rnd.require_shared_skill
 
     def weigh(a: int, b: int) -> int | None:
-        aid, bid = members.ids[a], members.ids[b]
-        if a == b or bid in rnd.avoid.get(aid, ()):
+        aid, bid = ids[a], ids[b]
+        if a == b or bid in avoid.get(aid, ()):
             return None
-        k = (members.interest[a] & members.interest[b]).bit_count()
-        if k == 0 and rnd.require_shared_skill:
+        k = (interest[a] & interest[b]).bit_count()
+        if k == 0 and require:
             return None
-        points = table[min(counts[a], counts[b])][k] + hours[members.profile[a]][members.profile[b]]
-        ta, tb = members.team[a], members.team[b]
+        points = table[min(counts[a], counts[b])][k] + hours[profile[a]][profile[b]]
+        ta, tb = team[a], team[b]
         if ta >= 0 and tb >= 0 and ta != tb:
             points += team_points
         return tiers.weight(
             points=points,
-            repeat=bid in rnd.recent.get(aid, ()),
-            priority=members.priority[a] + members.priority[b],
-            jitter=pair_jitter(members.rank[a], members.rank[b]),  # symmetric
+            repeat=bid in recent.get(aid, ()),
+            priority=priority[a] + priority[b],
+            jitter=pair_jitter(rank[a], rank[b]),  # symmetric
         )
 
     return weigh
@@ -275,80 +318,104 @@ class PartnerIndex:
     a share per skill (rare skills first, in full), taken from the profiles with the best
     overlap first, each bucket read from a seeded rotating offset so that the same
     popular partners are not everyone's whole pool.
+
+    Only that offset differs between two people with the same skills and working hours,
+    so what a pool reads is planned once per (skills, profile) and reused (``_plan``).
     """
 
     def __init__(
-        self, masks: list[int], profiles: list[int], n_profiles: int, rank: list[int], *, only: list[int] | None = None
+        self, masks: list[int], profiles: list[int], all_profiles: Profiles, rank: list[int], *,
+        only: list[int] | None = None,
     ) -> None:
-        self.by_skill: dict[int, list[list[int]]] = {}
-        self.count: dict[int, int] = {}
-        self.by_profile: list[list[int]] = [[] for _ in range(n_profiles)]
+        n_profiles = len(all_profiles.spans)
+        self._profiles = all_profiles
+        by_skill: dict[int, list[list[int]]] = {}
+        by_profile: list[list[int]] = [[] for _ in range(n_profiles)]
         people = range(len(masks)) if only is None else [i for i in range(len(masks)) if only[i]]
         for i in sorted(people, key=lambda i: rank[i]):  # seeded order inside buckets
             p = profiles[i]
-            self.by_profile[p].append(i)
+            by_profile[p].append(i)
             for bit in bits_of(masks[i]):
-                buckets = self.by_skill.get(bit)
+                buckets = by_skill.get(bit)
                 if buckets is None:
-                    buckets = self.by_skill[bit] = [[] for _ in range(n_profiles)]
-                    self.count[bit] = 0
+                    buckets = by_skill[bit] = [[] for _ in range(n_profiles)]
                 buckets[p].append(i)
-                self.count[bit] += 1
+        # Frozen as tuples: they never change, and tuples of ints escape the cyclic garbage collector.
+        self.by_skill = {bit: tuple(map(tuple, buckets)) for bit, buckets in by_skill.items()}
+        self.by_profile = tuple(map(tuple, by_profile))
+        self.count = {bit: sum(map(len, buckets)) for bit, buckets in by_skill.items()}
+        self._shares: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
+        self._plans: dict[tuple[int, int, int], tuple[tuple[int, ...], tuple[int, ...], int]] = {}
 
-    def pool(self, bits: list[int], order: list[int], start: int, budget: int) -> list[int]:
-        """People sharing one of ``bits`` (duplicates possible), at most about ``budget``."""
-        present = sorted((self.count[b], b) for b in bits if b in self.count)
-        total = sum(c for c, _ in present)
+    def pool(self, mask: int, profile: int, start: int, budget: int) -> list[int]:
+        """People sharing a skill of ``mask`` (duplicates possible), at most about ``budget``."""
+        shares = self._shares.get((mask, budget))
+        if shares is None:
+            shares = self._shares[(mask, budget)] = self._share(mask, budget)
         out: list[int] = []
-        if total <= budget:
-            for _, bit in present:
-                buckets = self.by_skill[bit]
-                for p in order:
-                    out.extend(buckets[p])
-            return out
-        left = budget
+        for bit, want in shares:
+            self._take(bit, profile, start, want, out)
+        return out
+
+    def _share(self, mask: int, budget: int) -> tuple[tuple[int, int], ...]:
+        """How many to take per skill: all when they fit the budget, else rare skills first, in full."""
+        present = sorted((self.count[b], b) for b in bits_of(mask) if b in self.count)
+        if sum(c for c, _ in present) <= budget:
+            return tuple((bit, count) for count, bit in present)
+        shares, left = [], budget
         for k, (count, bit) in enumerate(present):
             want = min(count, max(1, left // (len(present) - k)))
             left -= want
-            _take(self.by_skill[bit], order, start, want, out)
-        return out
+            shares.append((bit, want))
+        return tuple(shares)
 
-    def everyone_sharing(self, bits: list[int]) -> list[int]:
+    def everyone_sharing(self, mask: int) -> list[int]:
         out: list[int] = []
-        for bit in bits:
+        for bit in bits_of(mask):
             for bucket in self.by_skill.get(bit, ()):
                 out.extend(bucket)
         return out
 
-    def fallbacks(self, order: list[int], start: int, want: int) -> list[int]:
+    def fallbacks(self, profile: int, start: int, want: int) -> list[int]:
         """Some people with the best working-hours overlap, whatever their skills."""
         out: list[int] = []
-        _take(self.by_profile, order, start, want, out)
+        self._take(_ANY_SKILL, profile, start, want, out)
         return out
 
+    def _take(self, bit: int, profile: int, start: int, want: int, out: list[int]) -> None:
+        """Append ``want`` people with skill ``bit``, best working-hours overlap with ``profile`` first."""
+        key = (bit, profile, want)
+        plan = self._plans.get(key)
+        if plan is None:
+            buckets = self.by_profile if bit == _ANY_SKILL else self.by_skill[bit]
+            plan = self._plans[key] = _plan(buckets, self._profiles.order(profile), want)
+        whole, last, short = plan
+        out += whole
+        if short:
+            n = len(last)
+            off = start % n
+            out += last[off : off + short]
+            if off + short > n:
+                out += last[: off + short - n]
 
-def _take(buckets: list[list[int]], order: list[int], start: int, want: int, out: list[int]) -> None:
+
+_ANY_SKILL = -1
+
+
+def _plan(
+    buckets: tuple[tuple[int, ...], ...], order: list[int], want: int
+) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    """What taking ``want`` people reads: whole buckets in ``order``, then ``short`` people of the
+    ``last`` bucket, from an offset that depends on who is taking."""
+    whole: list[int] = []
     for p in order:
         bucket = buckets[p]
-        n = len(bucket)
-        if not n:
+        if not bucket:
             continue
-        if n <= want:
-            out.extend(bucket)
-            want -= n
-        else:
-            off = start % n
-            out.extend(bucket[off : off + want])
-            if off + want > n:
-                out.extend(bucket[: off + want - n])
-            return
+        if len(bucket) > want:
+            return tuple(whole), bucket, want
+        whole += bucket
+        want -= len(bucket)
         if want <= 0:
-            return
-
-
-def _best(entries: list[tuple[int, int, int, bool]], limit: int) -> list[tuple[int, int, int, bool]]:
-    """The ``limit`` highest-ranked entries; equal ranks keep the (seeded) pool order."""
-    if len(entries) <= limit:
-        return entries
-    entries.sort(key=itemgetter(0), reverse=True)  # stable, also in reverse
-    return entries[:limit]
+            break
+    return tuple(whole), (), 0

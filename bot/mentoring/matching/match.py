@@ -87,8 +87,9 @@ from bot.mentoring.matching.fit import (
     utc_offset_minutes,
     working_hours_overlap,
 )
-from bot.mentoring.matching.graph import Round, mentoring_candidates, peer_candidates
+from bot.mentoring.matching.graph import Round, is_fresh, mentoring_candidates, peer_candidates, points_of
 from bot.mentoring.matching.peers import solve_peers
+from bot.mentoring.matching.people import History, MatchingRules, Person
 from bot.mentoring.matching.solve import solve_mentoring
 
 __all__ = [
@@ -108,55 +109,6 @@ __all__ = [
     "utc_offset_minutes",
     "working_hours_overlap",
 ]
-
-History = Sequence[Iterable[Iterable[str]]]  # rounds, oldest first; each a list of groups of ids
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """Someone taking part in a round, in one role (a person may be a mentor and a mentee).
-
-    ``workday`` is (start, end) in minutes after local midnight (end < start for a night
-    shift); ``utc_offset_minutes`` is resolved for the round's date by the caller, e.g.
-    with :func:`utc_offset_minutes` from the member's IANA zone.
-    """
-
-    id: str
-    teaches: frozenset[str] = frozenset()
-    learns: frozenset[str] = frozenset()
-    utc_offset_minutes: int = 0
-    workday: tuple[int, int] = (9 * 60, 17 * 60)
-    team: str | None = None
-    capacity: int = 1  # mentees a mentor takes per round; ignored for mentees and peers
-    paused: bool = False
-    active: bool = True
-    unmatched_last_round: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class MatchingRules:
-    """A program's matching settings; the defaults are the issue's (K = 6, skill first)."""
-
-    cooldown_rounds: int = 6  # K: pairs from the last K rounds are only a fallback
-    skill_weight: int = 60  # the three weights are percentages of FULL_FIT and sum to 100
-    hours_weight: int = 30
-    cross_team_weight: int = 10
-    # Never pair people with no skill in common?  None: yes for mentoring (a mentee named
-    # what they want to learn), no for peers (they share a guild; skills are a bonus).
-    require_shared_skill: bool | None = None
-    candidates: int = 12  # partners kept per person in the sparse graph
-    # Partners weighed per person when more share a skill.  None: 48 in mentoring (it has to
-    # scale to 50,000 × 10,000), 200 among peers (a guild; interests overlap more widely).
-    scan_budget: int | None = None
-    fallbacks: int = 4  # best-hours partners added whatever their skills
-
-    def __post_init__(self) -> None:
-        if self.skill_weight + self.hours_weight + self.cross_team_weight != 100:
-            raise ValueError("skill_weight + hours_weight + cross_team_weight must be 100")
-        if min(self.skill_weight, self.hours_weight, self.cross_team_weight, self.cooldown_rounds) < 0:
-            raise ValueError("weights and cooldown_rounds cannot be negative")
-        if self.candidates < 1 or (self.scan_budget or 1) < 1 or self.fallbacks < 0:
-            raise ValueError("candidates and scan_budget must be positive")
 
 
 class UnmatchedReason(str, enum.Enum):
@@ -264,8 +216,8 @@ def match_mentors(
     pairs = solve_mentoring(xs, ms, graph)
     matches = []
     for x, m in pairs:
-        k = graph.partners[m].index(x)
-        points, fresh = graph.points[m][k], graph.fresh[m][k]
+        score = graph.score(x, m)
+        points, fresh = points_of(score), is_fresh(score)
         a, b = xs.people[x], ms.people[m]
         matches.append(
             Match(
@@ -283,16 +235,16 @@ def match_mentors(
         )
     matched_mentors = {x for x, _ in pairs}
     matched_mentees = {m for _, m in pairs}
-    has_edge = {x for partners in graph.partners for x in partners}
+    has_edge = set().union(*graph.partners)  # mentees
     for x in range(len(xs)):
         if x not in matched_mentors:
-            reason = UnmatchedReason.PARTNERS_TAKEN if x in has_edge else UnmatchedReason.NO_ELIGIBLE_PARTNER
+            reason = UnmatchedReason.PARTNERS_TAKEN if graph.partners[x] else UnmatchedReason.NO_ELIGIBLE_PARTNER
             unmatched.append(Unmatched(xs.ids[x], "mentor", reason))
     for m in range(len(ms)):
         if m not in matched_mentees:
-            reason = UnmatchedReason.CAPACITY_FULL if graph.partners[m] else UnmatchedReason.NO_ELIGIBLE_PARTNER
+            reason = UnmatchedReason.CAPACITY_FULL if m in has_edge else UnmatchedReason.NO_ELIGIBLE_PARTNER
             unmatched.append(Unmatched(ms.ids[m], "mentee", reason))
-    return _result(matches, unmatched, edges=sum(len(p) for p in graph.partners))
+    return _result(matches, unmatched, edges=graph.edges)
 
 
 def match_peers(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.mentoring.matching.fit import FIB, Side, Tiers
-from bot.mentoring.matching.graph import Candidates, Round, peer_weigher
+from bot.mentoring.matching.graph import FRESH, POINTS, Candidates, Round, peer_weigher
 from bot.mentoring.matching.solve import assign
 
 COVER_SEARCH_LIMIT = 256  # columns a row of the cycle cover may scan (see pair_up)
@@ -35,12 +35,12 @@ def solve_peers(side: Side, rnd: Round, graph: Candidates) -> PeerSolution:
     weigh = peer_weigher(side, rnd, tiers)
     neighbours: list[dict[int, int]] = [{} for _ in range(n)]
     priority, rank = side.priority, side.rank
-    for a, (partners, points, fresh) in enumerate(zip(graph.partners, graph.points, graph.fresh)):
+    for a, (partners, scores) in enumerate(zip(graph.partners, graph.scores)):
         mine = neighbours[a]
-        for b, p, f in zip(partners, points, fresh):
+        for b, s in zip(partners, scores):
             if b not in mine:  # Tiers.weight, unrolled
-                w = tiers.pair + (priority[a] + priority[b]) * tiers.priority + p * tiers.fit
-                w += (tiers.fresh if f else 0) + ((((rank[a] ^ rank[b]) * FIB) >> 40) & 0xFFFF)
+                w = tiers.pair + (priority[a] + priority[b]) * tiers.priority + (s & POINTS) * tiers.fit
+                w += (tiers.fresh if s & FRESH else 0) + ((((rank[a] ^ rank[b]) * FIB) >> 40) & 0xFFFF)
                 mine[b] = neighbours[b][a] = w
     edges = sum(len(nb) for nb in neighbours) // 2
     order = sorted(range(n), key=lambda i: side.rank[i])

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from heapq import heapify, heappop, heappush
 
 from bot.mentoring.matching.fit import FIB, Side, Tiers
-from bot.mentoring.matching.graph import Candidates
+from bot.mentoring.matching.graph import FRESH, POINTS, Candidates
 
 
 def solve_mentoring(mentors: Side, mentees: Side, graph: Candidates) -> list[tuple[int, int]]:
-    """The best matching on the candidate graph, as (mentor, mentee) index pairs.
+    """The best matching on the candidate graph (mentors' rows), as (mentor, mentee) index pairs.
 
     Mentors become one row per unit of capacity ("slots").  Whichever side is scarcer
     enters :func:`assign` as the rows; people left out last round are its contested
@@ -24,40 +24,57 @@ def solve_mentoring(mentors: Side, mentees: Side, graph: Candidates) -> list[tup
     """
     capacity = [p.capacity for p in mentors.people]
     slots = sum(capacity)
-    tiers = Tiers.for_pairs(min(slots, len(mentees)))
-    # Per mentor: mentees and costs (negated Tiers.weight, unrolled: a million edges at 50k x 10k).
-    by_mentor: list[list[int]] = [[] for _ in range(len(mentors))]
-    costs: list[list[int]] = [[] for _ in range(len(mentors))]
-    unit, fresh_unit = tiers.fit, tiers.fresh
-    mentor_base = [tiers.pair + p * tiers.priority for p in mentors.priority]
-    x_rank = mentors.rank
-    for m, (partners, points, fresh) in enumerate(zip(graph.partners, graph.points, graph.fresh)):
-        rank, own = mentees.rank[m], mentees.priority[m] * tiers.priority
-        for x, p, f in zip(partners, points, fresh):
-            w = mentor_base[x] + own + p * unit + ((((x_rank[x] ^ rank) * FIB) >> 40) & 0xFFFF)
-            by_mentor[x].append(m)
-            costs[x].append(-(w + fresh_unit) if f else -w)
     slot_mentor = [x for x in range(len(mentors)) for _ in range(capacity[x])]
+    tiers = Tiers.for_pairs(min(slots, len(mentees)))
+    unit, fresh_unit, m_rank = tiers.fit, tiers.fresh, mentees.rank
+    own = [tiers.priority if p else 0 for p in mentees.priority]
+
+    def weights(x: int) -> list[int]:  # Tiers.weight, unrolled: a million edges at 50k x 10k
+        base, rank = tiers.pair + mentors.priority[x] * tiers.priority, mentors.rank[x]
+        return [
+            base + own[m] + (s & POINTS) * unit + (fresh_unit if s & FRESH else 0)
+            + ((((m_rank[m] ^ rank) * FIB) >> 40) & 0xFFFF)
+            for m, s in zip(graph.partners[x], graph.scores[x])
+        ]
+
     if slots <= len(mentees):
+        # A mentor's slots share one row: its mentees, cheapest first (the lower index first on a tie).
+        rows = [_cheapest_first(weights(x), graph.partners[x], len(mentees)) for x in range(len(mentors))]
         got = assign(
-            [by_mentor[x] for x in slot_mentor], [costs[x] for x in slot_mentor], len(mentees),
-            contested=[m for m in range(len(mentees)) if mentees.priority[m]],
+            [rows[x][0] for x in slot_mentor], [rows[x][1] for x in slot_mentor], len(mentees),
+            contested=[m for m in range(len(mentees)) if mentees.priority[m]], presorted=True,
         )
         return [(slot_mentor[r], m) for r, m in enumerate(got) if m >= 0]
     first_slot = [0] * len(mentors)
     for x in range(1, len(mentors)):
         first_slot[x] = first_slot[x - 1] + capacity[x - 1]
     row_cols: list[list[int]] = [[] for _ in range(len(mentees))]
-    row_costs: list[list[int]] = [[] for _ in range(len(mentees))]
+    row_weights: list[list[int]] = [[] for _ in range(len(mentees))]
     for x in range(len(mentors)):
-        for m, c in zip(by_mentor[x], costs[x]):
+        for m, w in zip(graph.partners[x], weights(x)):
             for s in range(first_slot[x], first_slot[x] + capacity[x]):
                 row_cols[m].append(s)
-                row_costs[m].append(c)
+                row_weights[m].append(w)
+    rows = [_cheapest_first(w, cols, slots) for w, cols in zip(row_weights, row_cols)]
     got = assign(
-        row_cols, row_costs, slots, contested=[s for s, x in enumerate(slot_mentor) if mentors.priority[x]]
+        [r[0] for r in rows], [r[1] for r in rows], slots,
+        contested=[s for s, x in enumerate(slot_mentor) if mentors.priority[x]], presorted=True,
     )
     return [(slot_mentor[s], m) for m, s in enumerate(got) if s >= 0]
+
+
+def _cheapest_first(weights: list[int], cols: list[int], n_cols: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """A row's columns and costs (negated weights), cheapest first, the lower column first on a tie.
+
+    Each edge is packed into one integer, ``weight << shift | (last - column)``, so that a
+    plain descending sort orders them.  Tuples, as they stay for the whole solve: the
+    cyclic garbage collector leaves tuples of integers alone.
+    """
+    shift = n_cols.bit_length()
+    last = (1 << shift) - 1
+    keys = [w << shift | (last - j) for w, j in zip(weights, cols)]
+    keys.sort(reverse=True)
+    return tuple([last - (k & last) for k in keys]), tuple([-(k >> shift) for k in keys])
 
 
 def assign(
@@ -67,6 +84,7 @@ def assign(
     *,
     contested: Sequence[int] = (),
     search_limit: int | None = None,
+    presorted: bool = False,
 ) -> list[int]:
     """Minimum-cost assignment of rows to columns in which any row may stay unassigned at cost 0.
 
@@ -76,6 +94,7 @@ def assign(
     prefer (people left out last round); it changes the speed, never the answer.
     ``search_limit`` trades exactness for speed: a row whose search would scan more
     columns stays unassigned (the peers' starting cover uses it; mentoring never does).
+    ``presorted`` says each row's edges already come cheapest first.
 
     The shortest augmenting path method (Jonker & Volgenant, 1987) on a sparse graph:
     rows enter one at a time; each finds the cheapest alternating path, in reduced
@@ -90,7 +109,7 @@ def assign(
     columns are the exception — once taken, every later row would search far for the
     last free ones — so they are settled first by :func:`_warm_start`.
     """
-    rows = _sorted_rows(row_cols, row_costs)
+    rows = list(zip(row_cols, row_costs)) if presorted else _sorted_rows(row_cols, row_costs)
     state = _State(rows, n_cols)
     if contested:
         _warm_start(state, rows, n_cols, set(contested))
@@ -126,7 +145,7 @@ def _warm_start(state: _State, rows: list[tuple[list[int], list[int]]], n_cols: 
     n_rows = len(rows)
     order = sorted(contested)
     index = {j: k for k, j in enumerate(order)}
-    per_list: dict[int, tuple[int, list[tuple[int, int]]]] = {}  # a mentor's slots share one list
+    per_list: dict[int, tuple[int, tuple[tuple[int, int], ...]]] = {}  # a mentor's slots share one list
     transpose = len(order) < n_rows
     sub_cols: list[list[int]] = [[] for _ in (order if transpose else rows)]
     sub_costs: list[list[int]] = [[] for _ in sub_cols]
@@ -139,7 +158,8 @@ def _warm_start(state: _State, rows: list[tuple[list[int], list[int]]], n_cols: 
                 if j not in contested:
                     o = min(0, c)
                     break
-            known = per_list[id(cols)] = (o, [(index[j], c - o) for j, c in zip(cols, costs) if j in contested])
+            at = sorted(map(cols.index, contested.intersection(cols)))  # the row's contested edges, in order
+            known = per_list[id(cols)] = (o, tuple((index[cols[p]], costs[p] - o) for p in at))
         o, edges = known
         outside.append(o)
         for k, c in edges:
@@ -168,12 +188,16 @@ def _augment_row(f, rows, n_cols, v, col_row, row_col, row_cost, limit: int | No
 
     With a ``limit`` on the columns scanned, a longer search gives up and leaves row f
     unassigned; nothing has changed yet, so the other rows' optimality still holds.
+
+    The heap holds each column and its distance as one integer, ``d << shift | j``, which
+    orders as the pair (d, j) does.
     """
+    shift = len(v).bit_length()
+    mask = (1 << shift) - 1
     best_col = n_cols + f  # the cheapest free column found so far, and its distance
     best = -v[best_col]
     dist = {best_col: best}
     pred = {best_col: f}
-    pcost = {best_col: 0}
     heap = []
     cols, costs = rows[f]
     for j, c in zip(cols, costs):
@@ -181,15 +205,17 @@ def _augment_row(f, rows, n_cols, v, col_row, row_col, row_cost, limit: int | No
             break
         d = c - v[j]
         if d < best:
-            dist[j], pred[j], pcost[j] = d, f, c
+            dist[j] = d
+            pred[j] = f
             if col_row[j] < 0:
                 best, best_col = d, j
             else:
-                heap.append((d, j))
+                heap.append(d << shift | j)
     heapify(heap)
     scanned: list[int] = []
-    while heap and heap[0][0] < best:
-        d, j = heappop(heap)
+    while heap and heap[0] >> shift < best:
+        top = heappop(heap)
+        d, j = top >> shift, top & mask
         if d > dist[j]:
             continue
         if limit is not None and len(scanned) >= limit:
@@ -207,14 +233,15 @@ def _augment_row(f, rows, n_cols, v, col_row, row_col, row_cost, limit: int | No
                 continue
             old = dist.get(j2)
             if old is None or nd < old:
-                dist[j2], pred[j2], pcost[j2] = nd, i, c
+                dist[j2] = nd
+                pred[j2] = i
                 if col_row[j2] < 0:
                     best, best_col = nd, j2
                 else:
-                    heappush(heap, (nd, j2))
+                    heappush(heap, nd << shift | j2)
         own = n_cols + i  # row i dropping out (its own column is free and never priced)
         if base < best:
-            dist[own], pred[own], pcost[own] = base, i, 0
+            dist[own], pred[own] = base, i
             best, best_col = base, own
     for j in scanned:
         v[j] += dist[j] - best
@@ -222,21 +249,28 @@ def _augment_row(f, rows, n_cols, v, col_row, row_col, row_cost, limit: int | No
     while True:
         i = pred[j]
         previous = row_col[i]
-        row_col[i], col_row[j], row_cost[i] = j, i, pcost[j]
+        if j < n_cols:
+            cols, costs = rows[i]
+            row_cost[i] = costs[cols.index(j)]
+        else:
+            row_cost[i] = 0  # its own column
+        row_col[i], col_row[j] = j, i
         if i == f:
             break
         j = previous
 
 
 def _sorted_rows(row_cols: list[list[int]], row_costs: list[list[int]]) -> list[tuple[list[int], list[int]]]:
-    """Each row's edges, cheapest first; shared lists are sorted once."""
+    """Each row's edges, cheapest first (ties keep list order); shared lists are sorted once."""
     done: dict[int, tuple[list[int], list[int]]] = {}
     out = []
     for cols, costs in zip(row_cols, row_costs):
         key = id(cols)
         pair = done.get(key)
         if pair is None:
-            order = sorted(range(len(costs)), key=costs.__getitem__)  # stable: ties keep list order
-            pair = done[key] = ([cols[k] for k in order], [costs[k] for k in order])
+            shift = len(cols).bit_length()
+            mask = (1 << shift) - 1
+            keys = sorted([c << shift | k for k, c in enumerate(costs)])  # as (cost, position)
+            pair = done[key] = ([cols[k & mask] for k in keys], [k >> shift for k in keys])
         out.append(pair)
     return out

@@ -1,0 +1,1 @@
+"""The digest's Slack surface: Block Kit, the Slack publisher, and ``/factory digest``."""
