@@ -19,13 +19,19 @@ from storage.models import Member, utcnow
 
 def insert_ignoring_conflicts(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> int:
     """Insert ``rows``, silently skipping those that violate a unique key; returns how many were new."""
+    return len(insert_new(session, model, rows))
+
+
+def insert_new(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> list[Any]:
+    """Insert ``rows``, skipping those that violate a unique key; the primary keys of the new ones.
+
+    Told by RETURNING: the driver's rowcount of an INSERT is -1 on PostgreSQL (psycopg 3)."""
     if not rows:
-        return 0
+        return []
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # Counted from RETURNING: the driver's rowcount of an INSERT is -1 on PostgreSQL (psycopg 3).
     statement = insert(model).values(rows).on_conflict_do_nothing().returning(*model.__table__.primary_key.columns)
-    return len(session.execute(statement).all())
+    return list(session.execute(statement).all())
 
 
 def ensure_member(session: Session, slack_id: str, *, name: str = "") -> None:

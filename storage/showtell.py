@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.guilds import Guild
-from storage.members import insert_ignoring_conflicts
+from storage.members import insert_ignoring_conflicts, insert_new
 from storage.models import Base, Member, utcnow
 
 SCHEDULED, SKIPPED, REMOVED = "scheduled", "skipped", "removed"  # session status
@@ -148,11 +148,11 @@ def all_series(session: Session) -> list[Series]:
     return list(session.scalars(select(Series).order_by(Series.id)))
 
 
-def add_sessions(session: Session, series: Series, starts: dict[date, datetime]) -> int:
-    """Create the sessions of ``starts`` (local date → UTC start) that do not exist yet."""
+def add_sessions(session: Session, series: Series, starts: dict[date, datetime]) -> list[int]:
+    """Create the sessions of ``starts`` (local date → UTC start) that do not exist yet; their ids."""
     rows = [{"series_id": series.id, "guild_id": series.guild_id, "held_on": day, "starts_at": at,
              "minutes": series.minutes, "slots": series.slots, "status": SCHEDULED} for day, at in starts.items()]
-    return insert_ignoring_conflicts(session, ShowSession, rows)
+    return [key.id for key in insert_new(session, ShowSession, rows)]
 
 
 def lock_session(session: Session, session_id: int) -> ShowSession | None:

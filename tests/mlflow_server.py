@@ -43,6 +43,9 @@ class MlflowServer:
             # The server caches each event's webhook list (60 s by default): a webhook made
             # by a test would miss events for a minute.  One second, and tests wait it out.
             "MLFLOW_WEBHOOK_CACHE_TTL": "1",
+            # MLflow 3 also starts a job runner and a handful of huey consumers (GenAI jobs the
+            # bot never uses): seconds of CPU at start and polling all session long.
+            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
         }
         mlflow_cli = Path(sys.executable).with_name("mlflow")
         command = [str(mlflow_cli)] if mlflow_cli.exists() else [sys.executable, "-m", "mlflow"]

@@ -3,10 +3,12 @@
 The rules live here and in :mod:`bot.approvals.policy`, not in the Slack handlers, so a crafted
 button payload meets the same checks as a click: nobody decides their own request,
 only eligible approvers count, one rejection ends a request, a decided request never
-changes again, a model deployment names a version the registry has.  Every state change
-runs in one unit of work that also appends its audit event and its activity-log entry,
-under the request's row lock (:func:`storage.approvals.lock_request`), so two approvers
-clicking at the same instant give one decision each and exactly one final transition.
+changes again, a model deployment names a version the registry has, one thing is asked for
+once while its request is pending.  Every state change runs in one unit of work that also
+appends its audit event and its activity-log entry, under the request's row lock
+(:func:`storage.approvals.lock_request`), so two approvers clicking at the same instant give
+one decision each and exactly one final transition; filings of the same thing take turns
+(:func:`storage.approvals.lock_filing`), so two at once give one request.
 
 What follows a committed change (delivering the request, updating messages in place,
 carrying out an approved deployment, the SLA clock) is :class:`bot.approvals.routing.ApprovalRouting`;

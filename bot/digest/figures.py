@@ -20,11 +20,9 @@ from storage.digest import ORG, Median, Tally
 TREND_WEEKS = 8
 SYSTEM_ACTORS = (POLICY_ACTOR, SLA_ACTOR)  # not people: never builders, never thanked
 
-# Show-and-tell's activity kinds.
-TALK_HELD, SESSION_HELD, KUDOS, LINK_SHARED = (
-    "showtell.talk_held", "showtell.session_held", "showtell.kudos", "showtell.link_shared",
-)
-SESSION_SCHEDULED = "showtell.session_scheduled"
+# Show-and-tell's activity kinds (bot/showtell): held sessions and talks are logged once, at their start.
+TALK_HELD, SESSION_HELD, SESSION_SCHEDULED = "showtell.talk_held", "showtell.session_held", "showtell.session_scheduled"
+KUDOS, LINK_SHARED = "showtell.kudos", "showtell.link_shared"
 DECIDED = ("approval.auto_approved", "approval.approved", "approval.rejected")
 CLOSED = (*DECIDED, "approval.expired")
 CHECKIN = "mentoring.checkin_answered"
@@ -94,7 +92,8 @@ STAGES: tuple[StageDef, ...] = (
         FigureDef("joined", "Members joined"), FigureDef("left", "Members left"), _BUILDERS,
         FigureDef("matches", "Mentoring matches"),
         FigureDef("matches_met", "Check-ins that met", "share", of="matches_answered"),
-        FigureDef("sessions_held", "Show-and-tells held"), FigureDef("sessions_planned", "Show-and-tells planned"),
+        FigureDef("sessions_held", "Show-and-tells held"), FigureDef("talks_held", "Talks given"),
+        FigureDef("sessions_planned", "Show-and-tells planned"),
     ), _BUILDERS),
     StageDef("Impact", (
         FigureDef("versions", "Model versions registered"), _DEPLOYMENTS,

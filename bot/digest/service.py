@@ -6,7 +6,8 @@ schedulers, a second run, a restart: the claim decides.  A sender that died mid-
 a claim that is taken again after the lease; a failed post is retried with backoff
 (15 min, 30 min, 1 h) and after :data:`MAX_ATTEMPTS` recorded as failed for good.  Only the
 latest due week is ever sent: a Monday missed while the bot was down is caught up late,
-older weeks are not.
+older weeks are not.  The one window left: a process that dies after Slack accepted the
+message and before the ledger says so posts it again once the lease is over.
 """
 
 from __future__ import annotations
@@ -200,7 +201,8 @@ class DigestService:
         except Exception as exc:  # recorded and retried, never lost
             detail = str(exc) if isinstance(exc, DigestNotPosted) else f"{type(exc).__name__}: {exc}"
             retry_at = now + FIRST_RETRY * 2 ** (attempt - 1) if attempt < MAX_ATTEMPTS else None
-            log.warning("digest %s %s to %s not posted (attempt %d): %s", digest.scope, week, channel_id, attempt, detail)
+            log.warning("digest %s %s to %s not posted (attempt %d): %s",
+                        digest.scope, week, channel_id, attempt, detail)
             with self._db.unit_of_work() as uow:
                 store.mark_failed(uow.session, channel_id=channel_id, week=week, detail=detail, retry_at=retry_at)
                 uow.commit()

@@ -85,7 +85,7 @@ def _database_reason(exc: Exception, settings: Settings) -> str:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         folder = Path(url.database).resolve().parent
         if not folder.is_dir():
-            return f"no folder {folder}"
+            return f"the folder {folder} does not exist"
     return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 

@@ -6,8 +6,8 @@
   48 h until 24 h before (after that it is not "two days away" any more);
 * the agenda in the channel on the morning of the session: from 08:00 on the series' wall
   clock (or an hour before the start, if earlier) until the session ends;
-* after the session, each talk is logged as held and its presenter asked for a recording
-  or slides link: for seven days after the end;
+* after the session, it and each of its talks are logged as held (for the weekly digest) and
+  each presenter is asked for a recording or slides link: for seven days after the end;
 * offers to the waitlist that nobody answered in time lapse, and the slot goes to the next.
 
 Each reminder is claimed in ``showtell_reminders`` (primary key: kind, subject) before it is
@@ -25,7 +25,7 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.showtell.cards import session_cards, zones_of
-from bot.showtell.model import LinkRequest, Reminder, SessionCard, ShowTellNotifier, SlotOffer, TalkCard
+from bot.showtell.model import LinkRequest, Reminder, SessionCard, ShowTellNotifier, SlotOffer
 from bot.showtell.schedule import MAX_MINUTES
 from bot.showtell.waitlist import offer_freed_slots
 from storage import showtell as repo
@@ -115,8 +115,10 @@ class Reminders:
                 reminder = Reminder(card, talk, zones[talk.presenter])
                 report.presenters += self._once("day_before", talk.id,
                                                 lambda r=reminder: self._notifier.dm_presenter(r), now, report)
+        if now in after_session(card) and card.talks:
+            self._log_once("session_held", card.id, card, actor=None, talks=len(card.talks))
         for talk in card.talks if now in after_session(card) else ():
-            report.talks_held += self._held(card, talk)
+            report.talks_held += self._log_once("talk_held", talk.id, card, actor=talk.presenter, minutes=talk.minutes)
             if talk.link is None:
                 request = LinkRequest(card, talk)
                 report.link_requests += self._once("link_request", talk.id,
@@ -142,14 +144,14 @@ class Reminders:
                     uow.commit()
         return 1 if sent else 0
 
-    def _held(self, card: SessionCard, talk: TalkCard) -> int:
-        """Log the talk as held, once: the weekly digest counts it."""
+    def _log_once(self, what: str, subject_id: int, card: SessionCard, *, actor: str | None, **figures: int) -> int:
+        """Log a session or a talk as held (``showtell.session_held`` / ``showtell.talk_held``), once, at the
+        session's start: the weekly digest counts them."""
         with self._db.unit_of_work() as uow:
-            if not repo.claim_reminder(uow.session, kind="held", subject_id=talk.id, at=card.ends_at):
+            if not repo.claim_reminder(uow.session, kind=what, subject_id=subject_id, at=card.ends_at):
                 return 0
-            record_activity(uow.session, kind="showtell.talk_held", actor=talk.presenter, guild=card.guild_slug,
-                            subject=str(talk.id), figures={"minutes": talk.minutes, "session": card.id},
-                            at=card.starts_at)
+            record_activity(uow.session, kind=f"showtell.{what}", actor=actor, guild=card.guild_slug,
+                            subject=str(subject_id), figures={**figures, "session": card.id}, at=card.starts_at)
             uow.commit()
         return 1
 

@@ -108,7 +108,7 @@ class ShowTellService:
             s.flush()
             kept, gone = self._reshape(s, series, rhythm, now=now)
             cards, notices = self._close(s, gone, why="rescheduled", by=actor, now=now)
-            repo.add_sessions(s, series, {d: rhythm.starts_at(d) for d in rhythm.days(anchor=anchor, after=now)})
+            self._add_sessions(s, series, rhythm, guild=guild.slug, actor=actor, now=now)
             cancelled = sum(len(c.talks) for c in cards)
             self._log(s, "showtell.scheduled", actor=actor, guild=guild.slug, subject=rhythm.as_text(), at=now,
                       kept=kept, cancelled=cancelled)
@@ -138,11 +138,22 @@ class ShowTellService:
         with self._db.unit_of_work() as uow:
             made = 0
             for series in repo.all_series(uow.session):
-                rhythm = rhythm_of(series)
-                days = rhythm.days(anchor=series.anchor_on, after=now)
-                made += repo.add_sessions(uow.session, series, {d: rhythm.starts_at(d) for d in days})
+                guild = uow.session.get(Guild, series.guild_id)
+                if guild.archived_at is None:
+                    made += self._add_sessions(uow.session, series, rhythm_of(series), guild=guild.slug, actor=None,
+                                               now=now)
             uow.commit()
         return made
+
+    def _add_sessions(self, s: Session, series: repo.Series, rhythm: Rhythm, *, guild: str, actor: str | None,
+                      now: datetime) -> int:
+        """Make the series' next eight sessions that do not exist yet; each new one is logged as planned."""
+        days = rhythm.days(anchor=series.anchor_on, after=now)
+        made = repo.add_sessions(s, series, {day: rhythm.starts_at(day) for day in days})
+        for session_id in made:
+            record_activity(s, kind="showtell.session_scheduled", actor=actor, guild=guild, subject=str(session_id),
+                            at=now)
+        return len(made)
 
     def skip(self, actor: str, guild_text: str, day_text: str) -> Skipped:
         """Cancel one session; the people booked or waiting on it are told."""
@@ -173,7 +184,7 @@ class ShowTellService:
 
     # -- booking -------------------------------------------------------------------
 
-    def proposal_form(self, user: str, guild_text: str) -> ProposalForm:
+    def proposal_form(self, guild_text: str) -> ProposalForm:
         """The guild's coming sessions to choose from in the propose modal."""
         with self._db.unit_of_work() as uow:
             guild = self._guild(uow.session, guild_text)

@@ -6,7 +6,7 @@ Both compute figures and may ask the language model, so they answer after the ac
 
 from __future__ import annotations
 
-from bot.digest.service import DigestError, Sent
+from bot.digest.service import DigestError
 from handlers.command_specs import UsageError
 from handlers.digest import views
 from handlers.slash import CommandContext, Reply, Routes, guarded

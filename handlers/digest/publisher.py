@@ -41,7 +41,7 @@ class SlackDigestPublisher:
             self._client.files_upload_v2(
                 channel=channel_id, thread_ts=ts, file=chart, filename=f"flywheel-{digest.week.label}.png",
                 title=f"Flywheel, {digest.week.label}",
-                alt_txt=f"Bar chart of the five flywheel stages over the {len(digest.weeks())} weeks to {digest.week.label}",
+                alt_txt=f"Bars of the five flywheel stages, week by week, up to {digest.week.label}",
             )
         except SlackApiError as exc:
             log.warning("digest %s posted, but its chart was not attached: %s", digest.week.label,

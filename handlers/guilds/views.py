@@ -191,8 +191,8 @@ def created_message(card: GuildCard, *, adopted: int, in_channel: bool) -> Messa
     text = f":sparkles: Created *{_esc(card.name)}* (`{card.slug}`) with channel <#{card.channel_id}>."
     if in_channel:
         follow = (
-            f"{plural(adopted, 'person', 'people')} already in the channel became members; from now on joining or leaving "
-            "the channel joins or leaves the guild."
+            f"{plural(adopted, 'person', 'people')} already in the channel became members; "
+            "from now on joining or leaving the channel joins or leaves the guild."
         )
     else:
         follow = (

@@ -63,14 +63,14 @@ def intro_message(intro: Intro) -> Message:
         section(headline),
         section(f"*Why you:* {why_matched(intro.reason, kind=intro.kind)}."),
         section(agenda),
-        context(f"I'll ask how it went on {when(intro.checkin_at)}."),
+        context(f"Check-in: {when(intro.checkin_at)} — I'll ask how it went."),
     ]
     return message(f"Meet your match: {people}", blocks)
 
 
 def unmatched_message(notice: UnmatchedNotice) -> Message:
     why = _UNMATCHED_WHY.get(notice.reason, "this round could not find you a match")
-    text = (f"No match for you this round: {why}. You go first next round, on {when(notice.next_round_at)}. "
+    text = (f"No match for you this round: {why}. You go first next round: {when(notice.next_round_at)}. "
             "Adding skills with `/mentor offer` or `/mentor seek` widens your chances.")
     return message(text, [section(f":hourglass: {text}")])
 

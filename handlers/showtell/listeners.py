@@ -82,7 +82,7 @@ def skip(ctx: CommandContext) -> Reply:
 def propose(ctx: CommandContext) -> None:
     if not ctx.args:
         raise UsageError("Which guild? `/showtell propose <guild>`, for example `/showtell propose mlops`.")
-    form = ctx.services.showtell.proposal_form(ctx.user_id, " ".join(ctx.args))
+    form = ctx.services.showtell.proposal_form(" ".join(ctx.args))
     zone = reader_zone(ctx.services, ctx.user_id)
     ctx.client.views_open(trigger_id=ctx.trigger_id, view=views.propose_modal(form, zone=zone))
     return None
@@ -244,7 +244,7 @@ def _register_buttons(app: App, services: Services, after_ack: AfterAckPool) -> 
         ack()
         user_id = body["user"]["id"]
         try:
-            form = showtell.proposal_form(user_id, body["actions"][0].get("value", ""))
+            form = showtell.proposal_form(body["actions"][0].get("value", ""))
             view = views.propose_modal(form, zone=known_zone(services, user_id))
         except ShowTellError as exc:
             view = views.notice_modal("Propose a talk", views.notice_message(f":warning: {exc}"))

@@ -4,6 +4,7 @@ connections and never answers, while people keep typing commands."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ def bot_settings(bot_settings: Settings, silent_port: SilentPort) -> Settings:
     return bot_settings.model_copy(update={"mlflow_tracking_uri": silent_port.uri})
 
 
-def _timed(send: Any) -> tuple[requests.Response, float]:
+def _timed(send: Callable[[], requests.Response]) -> tuple[requests.Response, float]:
     started = time.monotonic()
     resp = send()
     return resp, time.monotonic() - started

@@ -239,7 +239,7 @@ def test_an_unreachable_database_is_the_same_line_for_every_command(
     if database == "postgresql":  # a closed port, and the Heroku spelling of the scheme
         url, reason = f"postgres://bot@127.0.0.1:{_free_port()}/factory", "Connection refused"
     else:
-        url, reason = f"sqlite:///{tmp_path}/missing/factorybot.db", f"no folder {tmp_path}/missing"
+        url, reason = f"sqlite:///{tmp_path}/missing/factorybot.db", f"the folder {tmp_path}/missing does not exist"
     env = {**SLACK_ENV, "DATABASE_URL": url, "SLACK_API_URL": f"http://127.0.0.1:{_free_port()}/api/"}
     line = _one_line_failure(_run(*command.split(), env=env, cwd=tmp_path, timeout=60))
     assert line.startswith("factorybot: DATABASE_URL: cannot open the database at ")

@@ -52,7 +52,7 @@ def mlops(database: Database) -> None:
         ensure_members(s, [MEMBER])
         guild = add_guild(s, slug="mlops", name="MLOps", description="", channel_id="C0MLOPS01", created_by=ADMIN,
                           at=datetime(2026, 1, 1, tzinfo=PARIS))
-        start_membership(s, guild_id=guild.id, member_id=MEMBER, source="command", at=datetime(2026, 1, 2, tzinfo=PARIS))
+        start_membership(s, guild_id=guild.id, member_id=MEMBER, source="command", at=guild.created_at)
         for day in (24, 25, 26):
             record_activity(s, kind="model.deployed", actor=MEMBER, guild="mlops", subject="churn",
                             figures={"alias": "production"}, at=datetime(2026, 11, day, 11, tzinfo=PARIS))
@@ -91,7 +91,7 @@ def test_monday_9_posts_every_digest_once_with_the_org_chart(bot: Bot, slack: Sl
 
 @pytest.mark.usefixtures("mlops")
 def test_a_monday_missed_is_caught_up_and_a_rate_limit_waited_for(bot: Bot, slack: SlackStandIn) -> None:
-    slack.fail("chat.postMessage", retry_after=1)  # the client waits a second (Slack says whole seconds) and tries again
+    slack.fail("chat.postMessage", retry_after=1)  # the client waits the second Slack asks for, then tries again
     run = run_job(bot, "digest.catch_up", boot=datetime(2026, 12, 2, 14, 0, tzinfo=PARIS),  # down until Wednesday
                   fire=datetime(2026, 12, 2, 14, 10, 5, tzinfo=PARIS))
     assert run.detail == "2026-W48: 2 posted"

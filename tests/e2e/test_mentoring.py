@@ -153,7 +153,7 @@ def test_a_scheduled_round_introduces_tells_the_unmatched_and_checks_in(
     assert "working hours overlap" in words and "Suggested first agenda" in words
     unmatched = next(c.params for c in posts if c.params["channel"] == MENTEE2)
     assert "No match for you this round" in texts(unmatched)
-    assert "next round, on <!date^1797242400^{date_short_pretty} at {time}|2026-12-14 10:00 UTC>." in texts(unmatched)
+    assert "next round: <!date^1797242400^{date_short_pretty} at {time}|2026-12-14 10:00 UTC>." in texts(unmatched)
 
     # A week later the group is asked "Did you meet?", once.
     run = run_job(bot, "mentoring.checkins",

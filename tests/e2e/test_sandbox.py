@@ -6,8 +6,6 @@ import signal
 import subprocess
 from pathlib import Path
 
-import requests
-
 from bot.runtime.bootstrap import Bot
 from bot.sandbox.console import answer, render_text
 from bot.sandbox import SlackRequestBuilder, SlackStandIn

@@ -341,15 +341,14 @@ def test_reminders_agenda_kudos_and_links_each_once_in_their_window(
         return signed.view_submission(callback_id="showtell_link", user_id=MEMBER, values=values,
                                       private_metadata=modal["private_metadata"]).json()
 
-    assert share_link("my laptop")["errors"] == {"link": "A link starts with https:// (a recording, slides, a repository…)."}
+    assert share_link("my laptop")["errors"]["link"].startswith("A link starts with https://")
     share_link("https://ex.com/fs.pdf")
     [posted] = eventually(lambda: posts(slack, to=CHANNEL, containing="https://ex.com/fs.pdf"))
     assert posted["thread_ts"] == thread
     assert "Posted in the agenda's thread" in texts(slack.wait_for("views.update", timeout=20)[-1].params["view"])
     assert "link requests 0" in run_reminders(bot, start + timedelta(minutes=55))
-    showtell_kinds = [k for k in kinds(database) if k in ("showtell.talk_held", "showtell.kudos",
-                                                          "showtell.link_shared")]
-    assert sorted(showtell_kinds) == ["showtell.kudos", "showtell.link_shared", "showtell.talk_held"]
+    digest_kinds = ("showtell.session_held", "showtell.talk_held", "showtell.kudos", "showtell.link_shared")
+    assert sorted(k for k in kinds(database) if k in digest_kinds) == sorted(digest_kinds)  # each once
 
 
 # -- App Home and /guild info --------------------------------------------------------------

@@ -6,6 +6,7 @@ Slack is a recording fake notifier here; the end-to-end tests use the stand-in.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -25,7 +26,7 @@ from bot.approvals.model import (
 )
 from bot.approvals.reports import format_export
 from bot.runtime.bootstrap import bootstrap
-from bot.approvals.policy_file import parse_policy
+from bot.approvals.policy_file import default_policy_text, parse_policy
 from bot.services import Services
 from bot.runtime.settings import load_settings
 from storage import approvals as store
@@ -295,6 +296,22 @@ def test_asking_again_for_a_pending_request_answers_with_it_and_files_nothing(da
 
     services.approvals.cancel(request_id=first.request.id, user=REQUESTER)
     assert file_same_deploy(services).request.public_id == "AR-2"  # nothing pending: a new request
+
+
+def test_a_rollback_waiting_for_approval_is_asked_for_once(database: Database) -> None:
+    rule = "  - name: rollback to the previous version\n    when: {type: model_rollback}\n    tier: low\n"
+    assert rule in default_policy_text()
+    services = make_services(database, default_policy_text().replace(rule, ""))
+
+    def rollback(requester: str) -> Filed:
+        return services.approvals.file_request(requester=requester, type_id="model_rollback", source="rollback",
+                                               fields={"model": "churn", "alias": "production", "version": "2"},
+                                               answers={})
+
+    first = rollback(REQUESTER)
+    assert first.request.status == "pending" and rollback(REQUESTER) == replace(first, existing=True)
+    with pytest.raises(AlreadyRequested, match=f"<@{REQUESTER}> already asked for this: AR-1 is pending"):
+        rollback("U0MEMBER2")
 
 
 def test_someone_else_asking_for_the_same_deployment_is_pointed_to_the_pending_one(database: Database) -> None:

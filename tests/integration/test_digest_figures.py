@@ -20,6 +20,7 @@ from storage.repositories import record_activity
 PARIS = ZoneInfo("Europe/Paris")
 WEEK = IsoWeek(2026, 48)  # Monday 23 to Sunday 29 November 2026
 ADMIN = "U0ADMIN"
+DAY = timedelta(days=1)
 
 
 def at(day: int, hour: int = 10, minute: int = 0) -> datetime:
@@ -42,7 +43,7 @@ def seed(database: Database) -> None:
         llm = add_guild(s, slug="llm", name="LLM apps", description="", channel_id="C0LLM",
                         created_by=ADMIN, at=at(25, 12))
         for member in ("U1", "U2", "U3"):
-            start_membership(s, guild_id=mlops.id, member_id=member, source="command", at=datetime(2026, 1, 5, tzinfo=PARIS))
+            start_membership(s, guild_id=mlops.id, member_id=member, source="command", at=at(5) - 300 * DAY)
         start_membership(s, guild_id=mlops.id, member_id="U4", source="command", at=at(24))
         start_membership(s, guild_id=llm.id, member_id="U5", source="command", at=at(25, 12, 5))
         end_membership(s, guild_id=mlops.id, member_id="U3", at=at(27, 18))
@@ -72,6 +73,9 @@ def seed(database: Database) -> None:
         log("mentoring.checkin_answered", at(26), "U1", subject="7", answer="yes", met=True)
         log("mentoring.checkin_answered", at(26, 11), "U2", subject="7", answer="yes", met=True)
         log("mentoring.checkin_answered", at(26, 12), "U4", subject="8", answer="no", met=False)
+        log("showtell.session_scheduled", at(23, 9), "U2", "mlops", "41")
+        log("showtell.session_held", at(26, 16), None, "mlops", "40", talks=1, session=40)
+        log("showtell.talk_held", at(26, 16), "U1", "mlops", "77", minutes=10, session=40)
         log("showtell.kudos", at(25), "U3")  # U3 was still in mlops
         log("showtell.link_shared", at(28), "U3")  # U3 had left: org only
         log("showtell.link_shared", at(26), "U5", "llm")
@@ -97,11 +101,11 @@ def test_a_guilds_week_figure_by_figure(service: DigestService) -> None:
         "Requests reviewed": 3, "Rejected": 1, "High-risk requests": 1, "SLA breaches": 1, "Rollbacks": 1,
         "Median hours to decision": 4.0, "Auto-approved by policy": 1 / 3, "Decided within SLA": 2 / 3,
         "Members joined": 1, "Members left": 1, "Active builders": 4, "Mentoring matches": 1,
-        "Check-ins that met": 0.5, "Show-and-tells held": 0, "Show-and-tells planned": 0,
+        "Check-ins that met": 0.5, "Show-and-tells held": 1, "Talks given": 1, "Show-and-tells planned": 1,
         "Model versions registered": 0, "Deployments completed": 1, "Models with a new production version": 1,
         "Check-in answers": 3, "Kudos": 1, "Links shared after talks": 0,
     }
-    assert mlops.contributors == ("U1", "U2", "U3")  # 4, 4 (ties by id), 3 events
+    assert mlops.contributors == ("U1", "U2", "U3")  # 5, 5 (ties by id), 3 events
     lines = {line.label: line for stage in mlops.stages for line in stage.figures}
     assert lines["Requests reviewed"].change_text() == "+2"
     assert lines["Median hours to decision"].change_text() == "+2 h"

@@ -81,7 +81,7 @@ def test_mlflow_hanging_is_unavailable_after_the_request_timeout_and_one_retry(
     started = time.monotonic()
     with pytest.raises(MlflowUnavailable, match="MLflow did not answer"):
         gateway.list_models()
-    assert 2 <= time.monotonic() - started < 4  # two attempts of one second each
+    assert 2 <= time.monotonic() - started < 8  # two attempts of one second each, not 2 × 10 s
 
 
 def test_mlflow_answering_5xx_is_unavailable_not_a_crash() -> None:

@@ -11,10 +11,12 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from bot.showtell.model import (
     CancelNotice,
+    when,
     LinkRequest,
     NotAllowed,
     Reminder,
@@ -156,7 +158,7 @@ def test_a_lead_schedules_eight_sessions_ahead_and_members_may_not(service: Show
     assert len(scheduled.sessions) == 8 and scheduled.schedule == WEEKLY.replace("1 weeks", "1 weeks")
     assert service.extend_series(now=NOW) == 0  # already eight ahead
     assert service.extend_series(now=NOW + timedelta(days=8)) == 1  # a week later: one more
-    assert kinds(database) == ["showtell.scheduled"]
+    assert kinds(database) == ["showtell.session_scheduled"] * 8 + ["showtell.scheduled", "showtell.session_scheduled"]
 
 
 def test_changing_the_series_keeps_bookings_whose_session_remains_and_tells_the_others(
@@ -308,7 +310,7 @@ def test_each_reminder_is_sent_once_in_its_window_even_by_two_schedulers_at_once
     run_all(start + timedelta(minutes=45))
     [asked] = notifier.of("ask_for_link")
     assert asked.talk.presenter == BEN
-    assert kinds(database).count("showtell.talk_held") == 1
+    assert kinds(database).count("showtell.talk_held") == kinds(database).count("showtell.session_held") == 1
     assert len(notifier.sent) == 4
 
 
@@ -359,3 +361,37 @@ def test_kudos_count_once_per_person_and_links_go_to_the_agenda_thread(
     assert shared.thread_ts == f"1700000000.{first.id:06d}" and shared.url == "https://example.com/drift.pdf"
     assert [k for k in kinds(database) if k in ("showtell.kudos", "showtell.link_shared")] == [
         "showtell.kudos", "showtell.kudos", "showtell.link_shared"]
+    service.cancel(BEN, str(talk))
+    with pytest.raises(ShowTellError, match="This talk no longer exists: it was cancelled."):
+        service.kudos(ANA, talk)
+
+
+# -- time -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("frozen", "expected"),
+    [
+        # Spring 2027: New York moves on 14 March, Paris on 28 March.
+        ("2027-03-16 09:00", ["Thursday 18 March 2027, 11:00 EDT", "Thursday 25 March 2027, 11:00 EDT",
+                              "Thursday 1 April 2027, 10:00 EDT"]),
+        # Autumn 2027: Paris moves back on 31 October, New York on 7 November.
+        ("2027-10-26 09:00", ["Thursday 28 October 2027, 10:00 EDT", "Thursday 4 November 2027, 11:00 EDT",
+                              "Thursday 11 November 2027, 10:00 EST"]),
+    ],
+)
+def test_across_daylight_saving_changes_sessions_keep_paris_time_and_a_new_york_presenter_gets_theirs(
+    service: ShowTellService, database: Database, notifier: RecordingNotifier, frozen: str, expected: list[str]
+) -> None:
+    clockless = ShowTellService(database, zone=PARIS, is_admin=lambda u: u == ADMIN, notifier=notifier)
+    with freeze_time(frozen):
+        clockless.schedule(LEAD, "mlops", WEEKLY)
+        rows = sessions(database)[:3]
+        for row in rows:
+            clockless.propose(BEN, session_id=row.id, title="Drift", abstract="", minutes=10)
+    assert {r.starts_at.astimezone(PARIS).strftime("%H:%M") for r in rows} == {"16:00"}
+    assert {r.starts_at.hour for r in rows} == {14, 15}  # the UTC instant moves instead
+    for row in rows:
+        with freeze_time(row.starts_at - timedelta(hours=23)):
+            assert clockless.remind().presenters == 1
+    assert [when(r.session.starts_at, r.zone) for r in notifier.of("dm_presenter")] == expected

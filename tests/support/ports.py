@@ -70,13 +70,19 @@ class SwitchableProxy:
             except OSError:
                 return
             with self._lock:
-                if not self._on:
+                upstream = self._upstream() if self._on else None
+                if upstream is None:  # switched off, or the server behind is gone
                     _hang_up(client)
                     continue
-                upstream = socket.create_connection(self._target)
                 self._open |= {client, upstream}
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), name="proxy-pump", daemon=True).start()
+
+    def _upstream(self) -> socket.socket | None:
+        try:
+            return socket.create_connection(self._target)
+        except OSError:
+            return None
 
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:

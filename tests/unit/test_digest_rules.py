@@ -122,7 +122,8 @@ def _digest(**headline: list[float | int | None]) -> Digest:
 def test_the_template_sentence_uses_real_plurals() -> None:
     digest = _digest(builders=[0] * 6 + [3, 1], reviewed=[2] * 8, deployments=[0] * 8)
     assert template(digest) == (
-        "In week 48, MLOps had 1 active builder (−2 on the week before), reviewed 2 requests and completed 0 deployments."
+        "In week 48, MLOps had 1 active builder (−2 on the week before), reviewed 2 requests "
+        "and completed 0 deployments."
     )
 
 

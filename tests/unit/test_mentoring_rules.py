@@ -60,13 +60,13 @@ def test_the_introduction_says_why_they_were_matched_and_suggests_an_agenda() ->
     assert "<@UM>, meet <@UE>" in message["blocks"][0]["text"]["text"]
     assert "Suggested first agenda" in message["blocks"][2]["text"]["text"]
     checkin = message["blocks"][3]["elements"][0]["text"]
-    assert checkin == "I'll ask how it went on <!date^1796634000^{date_short_pretty} at {time}|2026-12-07 09:00 UTC>."
+    assert checkin == "Check-in: <!date^1796634000^{date_short_pretty} at {time}|2026-12-07 09:00 UTC> — I'll ask how it went."
 
 
 def test_times_are_shown_in_the_readers_zone_with_a_utc_fallback() -> None:
     at = datetime(2026, 12, 14, 10, tzinfo=PARIS)
     notice = UnmatchedNotice("UE", "mentee", "capacity_full", "org", at)
-    assert "next round, on <!date^1797238800^{date_short_pretty} at {time}|2026-12-14 09:00 UTC>." in str(
+    assert "next round: <!date^1797238800^{date_short_pretty} at {time}|2026-12-14 09:00 UTC>." in str(
         views.unmatched_message(notice))
     enrolled = Enrolled("mentor", ("python",), ("python",), 1, at)
     text = str(views.enrolled_message(enrolled))

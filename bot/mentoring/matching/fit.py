@@ -139,31 +139,40 @@ class Profiles:
     def __init__(self, rules: MatchingRules) -> None:
         self._rules = rules
         self._index: dict[Spans, int] = {}
+        self._settings: dict[tuple[int, tuple[int, int]], int] = {}  # (UTC offset, workday) -> profile
         self.spans: list[Spans] = []
         self.lengths: list[int] = []
         self._points: list[list[int]] = []
+        self._minutes: dict[tuple[int, int], int] = {}
         self._orders: dict[int, list[int]] = {}
 
     def of(self, person: Person) -> int:
-        spans = utc_spans(person.utc_offset_minutes, person.workday)
-        index = self._index.get(spans)
+        setting = (person.utc_offset_minutes, tuple(person.workday))
+        index = self._settings.get(setting)
         if index is None:
-            index = self._index[spans] = len(self.spans)
-            self.spans.append(spans)
-            self.lengths.append(sum(e - s for s, e in spans))
+            spans = utc_spans(*setting)
+            index = self._index.get(spans)
+            if index is None:
+                index = self._index[spans] = len(self.spans)
+                self.spans.append(spans)
+                self.lengths.append(sum(e - s for s, e in spans))
+            self._settings[setting] = index
         return index
+
+    def minutes(self, p: int, q: int) -> int:
+        """Minutes per day when both profiles are at work."""
+        key = (p, q) if p <= q else (q, p)
+        minutes = self._minutes.get(key)
+        if minutes is None:
+            minutes = self._minutes[key] = common_minutes((self.spans[p], self.spans[q]))
+        return minutes
 
     def points(self) -> list[list[int]]:
         """``points()[p][q]``: hours points between profiles p and q (built once, after all ``of``)."""
         if len(self._points) != len(self.spans):
             n = len(self.spans)
             self._points = [
-                [
-                    _hours_points(
-                        self._rules, common_minutes((self.spans[p], self.spans[q])), self.lengths[p], self.lengths[q]
-                    )
-                    for q in range(n)
-                ]
+                [_hours_points(self._rules, self.minutes(p, q), self.lengths[p], self.lengths[q]) for q in range(n)]
                 for p in range(n)
             ]
         return self._points

@@ -225,7 +225,7 @@ def match_mentors(
                 fit=points / FULL_FIT,
                 reason=MatchReason(
                     shared_skills=_names(xs.teach[x] & ms.learn[m], rnd),
-                    overlap_minutes=common_minutes(rnd.profiles.spans[p] for p in (xs.profile[x], ms.profile[m])),
+                    overlap_minutes=rnd.profiles.minutes(xs.profile[x], ms.profile[m]),
                     cross_team=xs.team[x] >= 0 and ms.team[m] >= 0 and xs.team[x] != ms.team[m],
                     repeat=not fresh,
                     priority=bool(xs.priority[x] or ms.priority[m]),
