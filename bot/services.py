@@ -15,6 +15,7 @@ from bot.approvals.policy import Policy
 from bot.approvals.reports import ApprovalReports
 from bot.approvals.routing import ApprovalRouting
 from bot.approvals.service import ApprovalService
+from bot.deliveries import DeliveryLedger
 from bot.digest.service import DigestService
 from bot.guilds.members import MemberService
 from bot.guilds.service import GuildService
@@ -41,6 +42,7 @@ class Services:
     deployments: DeploymentService
     showtell: ShowTellService
     digest: DigestService
+    deliveries: DeliveryLedger
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.admins

@@ -11,7 +11,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import commands, errors, events
+from handlers import commands, deliveries, errors, events
 from handlers.after_ack import AfterAckPool
 from handlers.approvals import listeners as approvals
 from handlers.digest import listeners as digest
@@ -25,8 +25,11 @@ ROUTES = {**commands.help_routes(), **guilds.ROUTES, **models.ROUTES, **approval
 
 
 def register_all(app: App, services: Services, after_ack: AfterAckPool) -> None:
+    """Every listener goes on through :class:`handlers.errors.Listeners`: no input ends in a 5xx."""
     errors.register(app)
-    commands.register(app, services, after_ack, ROUTES)
-    events.register(app, services, after_ack)
+    deliveries.register(app, services.deliveries)  # before any listener: a repeated event reaches none
+    listeners = errors.Listeners(app)
+    commands.register(listeners, services, after_ack, ROUTES)
+    events.register(listeners, services, after_ack)
     for capability in (models, guilds, approvals, mentoring, showtell):
-        capability.register(app, services, after_ack)
+        capability.register(listeners, services, after_ack)

@@ -14,11 +14,14 @@ grow it without limit and nobody would be told.  A count of the accepted work bo
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
+
+from handlers.errors import failure_text, report
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,8 @@ class AfterAckPool:
                 return False
             self._in_flight += 1
         try:
-            self._executor.submit(self._run, fn, *args, **kwargs)
+            # In the submitter's context: the work logs under the request id that started it.
+            self._executor.submit(contextvars.copy_context().run, self._run, fn, *args, **kwargs)
         except RuntimeError:  # shut down between the check and the submit
             self._finished()
             return False
@@ -88,7 +92,8 @@ class AfterAckPool:
 
 class ListenerPool(ThreadPoolExecutor):
     """Bolt's listener pool (the threads that acknowledge), counting what runs on it so that
-    :meth:`Bot.drain <bot.runtime.bootstrap.Bot.drain>` can wait for a quiet moment."""
+    :meth:`Bot.drain <bot.runtime.bootstrap.Bot.drain>` can wait for a quiet moment; a listener
+    runs in the context of the request's thread, so it logs under the request's id."""
 
     def __init__(self, workers: int) -> None:
         super().__init__(max_workers=workers, thread_name_prefix="bolt-listener")
@@ -96,7 +101,7 @@ class ListenerPool(ThreadPoolExecutor):
         self._lock = threading.Lock()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future = super().submit(fn, *args, **kwargs)
+        future = super().submit(contextvars.copy_context().run, fn, *args, **kwargs)  # the request id
         with self._lock:
             self._running.add(future)
         future.add_done_callback(self._done)
@@ -117,9 +122,21 @@ def ack_then(ack: Callable[..., Any], respond: Callable[..., Any], pool: AfterAc
     """Acknowledge a click and run ``fn(*args)`` after it on ``pool``; if the pool is full, say so.
 
     The work is submitted before the acknowledgement, so whoever drains the pool after the
-    HTTP answer (a test, the sandbox, SIGTERM) finds it there.
+    HTTP answer (a test, the sandbox, SIGTERM) finds it there.  If it fails, the failure is
+    logged once with a reference and the person is given the reference.
     """
-    accepted = pool.submit(fn, *args)
+    accepted = pool.submit(_answering_failure, respond, fn, *args)
     ack()
     if not accepted:
         respond(response_type="ephemeral", replace_original=False, text=BUSY_TEXT)
+
+
+def _answering_failure(respond: Callable[..., Any], fn: Callable[..., Any], *args: Any) -> None:
+    try:
+        fn(*args)
+    except Exception:
+        ref = report(f"{getattr(fn, '__name__', 'work')} after the ack")
+        try:
+            respond(response_type="ephemeral", replace_original=False, text=failure_text(ref))
+        except Exception as exc:  # Slack unreachable: the log has the failure and its ref
+            log.warning("could not tell the person about ref %s: %s", ref, exc)

@@ -23,18 +23,21 @@ from slack_sdk.models.views import View
 
 from bot.text import utc_text
 from handlers.command_specs import COMMANDS, CommandSpec
+from handlers.parsing import shorten
 
 Message = dict[str, Any]
 
 HOME_CALLBACK_ID = "factory_home"
+TEXT_LIMIT = 3000  # a section's or a context element's text (Block Kit)
 
 
 def section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text))
+    """A mrkdwn section; text past Block Kit's limit is cut rather than refused by Slack."""
+    return SectionBlock(text=MarkdownTextObject(text=shorten(text, TEXT_LIMIT)))
 
 
 def context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+    return ContextBlock(elements=[MarkdownTextObject(text=shorten(text, TEXT_LIMIT))])
 
 
 def when(at: datetime | None) -> str:

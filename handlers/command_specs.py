@@ -10,6 +10,8 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 
+from handlers.parsing import clean, quoted
+
 
 @dataclass(frozen=True)
 class Subcommand:
@@ -160,14 +162,15 @@ class ParsedCommand:
 def parse_command(command: str, text: str) -> ParsedCommand:
     """Split ``text`` shell-style into a known subcommand and its arguments.
 
-    An empty text means ``help``.  Unknown commands, unknown subcommands and unbalanced
-    quotes raise :class:`UsageError` with a message meant for the person who typed it.
+    An empty text means ``help``; control characters are dropped (PostgreSQL refuses NUL).
+    Unknown commands, unknown subcommands and unbalanced quotes raise :class:`UsageError`
+    with a message meant for the person who typed it.
     """
     spec = COMMANDS.get(command)
     if spec is None:
-        raise UsageError(f"`{command}` is not a factorybot command.")
+        raise UsageError(f"`{quoted(command)}` is not a factorybot command.")
     try:
-        words = shlex.split(_straight_quotes(text or ""))
+        words = shlex.split(_straight_quotes(clean(text or "")))
     except ValueError:
         raise UsageError("A quote is not closed.") from None
     if not words:
@@ -175,7 +178,7 @@ def parse_command(command: str, text: str) -> ParsedCommand:
     name = words[0].lower()
     sub = spec.find(name)
     if sub is None:
-        raise UsageError(f"`{command} {words[0]}` is not something I know.")
+        raise UsageError(f"`{command} {quoted(words[0])}` is not something I know.")
     return ParsedCommand(spec, sub, tuple(words[1:]))
 
 

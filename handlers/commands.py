@@ -9,28 +9,25 @@ person is told at once to try again in a minute.
 
 from __future__ import annotations
 
-import logging
-import uuid
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.services import Services
 from handlers import blocks
 from handlers.after_ack import BUSY_TEXT, AfterAckPool
 from handlers.command_specs import COMMANDS, CommandSpec, UsageError, parse_command
+from handlers.errors import Listeners, failure_text, report
 from handlers.slash import CommandContext, Reply, Routes, SubHandler, is_after_ack
-
-log = logging.getLogger(__name__)
 
 
 def help_routes() -> Routes:
     return {(name, "help"): _help for name in COMMANDS}
 
 
-def register(app: App, services: Services, after_ack: AfterAckPool, routes: Routes) -> None:
+def register(app: Listeners, services: Services, after_ack: AfterAckPool, routes: Routes) -> None:
     for spec in COMMANDS.values():
         app.command(spec.command)(_make_listener(spec, services, after_ack, routes))
 
@@ -69,9 +66,8 @@ def _answer(spec: CommandSpec, handler: SubHandler, ctx: CommandContext) -> Repl
     except UsageError as exc:
         return blocks.error_message(str(exc), spec)
     except Exception:  # a bug must still get a civil answer, not a 500
-        ref = uuid.uuid4().hex[:8]
-        log.exception("command %s %s failed (ref %s)", spec.command, ctx.parsed.sub.name, ref)
-        return blocks.error_message(f"Something went wrong on my side (ref `{ref}`). Please try again.")
+        ref = report(f"{spec.command} {ctx.parsed.sub.name}")
+        return blocks.error_message(failure_text(ref))
 
 
 def _answer_later(spec: CommandSpec, handler: SubHandler, ctx: CommandContext) -> None:

@@ -10,20 +10,25 @@ scheduler fails loudly instead of silently touching some default database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from apscheduler.events import JobExecutionEvent
+
     from bot.services import Services
     from storage.db import Database
 
 
 @dataclass(frozen=True)
 class JobContext:
-    """What scheduled jobs may use: the services and the database."""
+    """What scheduled jobs may use: the services and the database; ``run_listeners`` hear of
+    every run, its outcome included (the composition root's metrics count them)."""
 
     services: Services
     db: Database
+    run_listeners: tuple[Callable[[JobExecutionEvent], None], ...] = ()
 
 
 _context: JobContext | None = None

@@ -18,6 +18,8 @@ Why it looks like this:
   A plain ``add_job(replace_existing=True)`` would recompute it from "now" and skip it.
 * APScheduler keeps only the next run; the last result of each job goes to the
   ``job_runs`` table through an event listener, for ``factorybot jobs list``.
+* Every ``serve`` replica (and ``factorybot scheduler``) starts a :func:`scheduler_leader`:
+  on PostgreSQL only the process holding the scheduler lock runs the jobs (:mod:`jobs.leader`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect, select
 
 from jobs import JobContext, set_context
+from jobs.leader import SchedulerLeader
 from storage.db import Database
 from storage.models import utcnow
 from storage.repositories import job_runs, save_job_run
@@ -173,8 +176,8 @@ def make_trigger(spec: JobSpec, zone: ZoneInfo) -> BaseTrigger:
 # -- building and running ---------------------------------------------------
 
 
-def build_scheduler(context: JobContext, *, zone: ZoneInfo) -> BackgroundScheduler:
-    """A scheduler (not started) over the bot's database, with :data:`JOBS` installed at start.
+def build_scheduler(context: JobContext, *, zone: ZoneInfo, specs: Iterable[JobSpec] = JOBS) -> BackgroundScheduler:
+    """A scheduler (not started) over the bot's database, with ``specs`` (:data:`JOBS`) installed at start.
 
     Also sets the process-wide :class:`jobs.JobContext` the jobs read (the composition
     root builds it: the same services the Slack listeners call).
@@ -187,11 +190,15 @@ def build_scheduler(context: JobContext, *, zone: ZoneInfo) -> BackgroundSchedul
         timezone=zone,
     )
     set_context(context)
-    scheduler.add_listener(
-        lambda event: _record_run(db, event), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
-    )
-    install_jobs(scheduler)
+    for listener in (lambda event: _record_run(db, event), *context.run_listeners):
+        scheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    install_jobs(scheduler, specs)
     return scheduler
+
+
+def scheduler_leader(context: JobContext, *, zone: ZoneInfo, retry_seconds: float = 15.0) -> SchedulerLeader:
+    """What every process that may run the jobs starts: the scheduler, in the one process that leads."""
+    return SchedulerLeader(context.db, lambda: build_scheduler(context, zone=zone), retry_seconds=retry_seconds)
 
 
 def install_jobs(scheduler: BaseScheduler, specs: Iterable[JobSpec] = JOBS) -> None:
@@ -263,22 +270,23 @@ def _short(value: object) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
-def run_scheduler_forever(context: JobContext, *, zone: ZoneInfo) -> None:
-    """``factorybot scheduler``: run the jobs in the foreground until SIGTERM or Ctrl-C.
+def run_scheduler_forever(context: JobContext, *, zone: ZoneInfo, retry_seconds: float = 15.0) -> None:
+    """``factorybot scheduler``: run the jobs in the foreground until SIGTERM or Ctrl-C —
+    when this process leads (:mod:`jobs.leader`), else stand by to take over.
 
     The signal handler only sets an event that the main thread waits on: raising from a
     handler could land inside the scheduler's start-up (installing jobs), where
     APScheduler's event dispatch swallows it and the process would never stop.
     Running jobs are waited for, and the process exits normally.
     """
-    scheduler = build_scheduler(context, zone=zone)
+    leader = scheduler_leader(context, zone=zone, retry_seconds=retry_seconds)
     stop = threading.Event()
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     try:
-        scheduler.start()
-        log.info("scheduler running in %s; stop with SIGTERM or Ctrl-C", zone.key)
+        leader.start()
+        log.info("scheduler process running in %s; stop with SIGTERM or Ctrl-C", zone.key)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -287,8 +295,7 @@ def run_scheduler_forever(context: JobContext, *, zone: ZoneInfo) -> None:
         log.info("scheduler stopping")
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)  # a second SIGTERM now stops at once
-        if scheduler.running:
-            scheduler.shutdown(wait=True)
+        leader.stop()
 
 
 # -- listing ------------------------------------------------------------------

@@ -131,7 +131,9 @@ class ApprovalSlaMark(Base):
 def parse_public_id(text: str) -> int | None:
     """``AR-42``, ``ar-42``, ``#42`` or ``42`` -> 42; anything else -> None."""
     raw = text.strip().upper().removeprefix(PUBLIC_PREFIX).lstrip("#")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):  # "²".isdigit() is true too
+        return None
+    return int(raw) if 0 < int(raw) < 2**31 else None
 
 
 def add_request(session: Session, **values: Any) -> ApprovalRequest:

@@ -23,6 +23,8 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    # A connection the server dropped (a failover, a restart, an idle-connection killer) is
+    # found dead when it leaves the pool and replaced, instead of failing the next request.
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)

@@ -57,7 +57,11 @@ class ActivityEvent(Base):
     """
 
     __tablename__ = "activity_events"
-    __table_args__ = (Index("ix_activity_kind_at", "kind", "at"), Index("ix_activity_guild_at", "guild", "at"))
+    __table_args__ = (
+        Index("ix_activity_kind_at", "kind", "at"),
+        Index("ix_activity_guild_at", "guild", "at"),
+        Index("ix_activity_kind_subject", "kind", "subject"),  # the digest: was this request's SLA breached?
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)

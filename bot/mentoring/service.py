@@ -106,6 +106,11 @@ def effective_state(participant: repo.Participant | None, now: datetime) -> str:
     return participant.status
 
 
+def _small_number(text: str) -> bool:
+    """ASCII digits, a few of them: ``"²".isdigit()`` is true, and ``int()`` refuses 5,000 digits."""
+    return text.isascii() and text.isdigit() and len(text) <= 6
+
+
 def parse_offer(words: tuple[str, ...]) -> tuple[list[str], int]:
     """``python "llm evaluation" capacity 2`` → (tags, capacity); each word (or quoted phrase) is a tag."""
     words_list, capacity = list(words), 1
@@ -113,7 +118,7 @@ def parse_offer(words: tuple[str, ...]) -> tuple[list[str], int]:
     if "capacity" in lowered:
         at = lowered.index("capacity")
         tail = words_list[at + 1 : at + 2]
-        if not tail or not tail[0].isdigit() or not 1 <= int(tail[0]) <= MAX_CAPACITY:
+        if not tail or not _small_number(tail[0]) or not 1 <= int(tail[0]) <= MAX_CAPACITY:
             raise MentoringError(f"Capacity is how many mentees you take per round: a number from 1 to {MAX_CAPACITY}.")
         capacity = int(tail[0])
         words_list = words_list[:at] + words_list[at + 2 :]

@@ -88,6 +88,21 @@ class MlflowGateway:
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ plumbing
+    def warm_up(self) -> threading.Thread:
+        """Import and build the MLflow client on a background thread and return at once, so the
+        first ``/model`` after start does not wait seconds for the import (``serve`` and ``run``).
+        Building the client asks the server nothing; a failure is only logged (the first call
+        tries again)."""
+        thread = threading.Thread(target=self._warm, name="mlflow-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    def _warm(self) -> None:
+        try:
+            self._mlflow()
+        except Exception as exc:  # noqa: BLE001 - a warm-up never stops the bot
+            log.warning("could not prepare the MLflow client: %s", exc)
+
     def _mlflow(self) -> Any:
         with self._lock:
             if self._client is None:
@@ -192,6 +207,19 @@ class MlflowGateway:
         client = self._mlflow()
         for key, value in tags.items():
             self._call(f"tag version {version} of `{name}`", client.set_model_version_tag, name, str(version), key, value)
+
+    def register_version(self, name: str, *, metrics: dict[str, float], source: str) -> str:
+        """Register a new version of ``name`` (the model too, the first time) from a finished run
+        that logged ``metrics``; return its number.  The sandbox seeds its demo registry with it."""
+        client = self._mlflow()
+        if self.closest_names(name, limit=1) != [name]:
+            self._call(f"create model `{name}`", client.create_registered_model, name)
+        run = self._call("create run", client.create_run, "0")
+        for key, value in metrics.items():
+            self._call("log metric", client.log_metric, run.info.run_id, key, value)
+        self._call("finish run", client.set_terminated, run.info.run_id)
+        found = self._call(f"register `{name}`", client.create_model_version, name, source, run_id=run.info.run_id)
+        return str(found.version)
 
     def create_webhook(self, *, name: str, url: str, secret: str, events: list[str]) -> str:
         client = self._mlflow()

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -35,6 +38,7 @@ from bot.approvals.ports import ApprovalNotifier, DeploymentExecutor
 from bot.approvals.reports import ApprovalReports
 from bot.approvals.routing import ApprovalRouting
 from bot.approvals.service import ApprovalService
+from bot.deliveries import DeliveryLedger
 from bot.digest.ports import DigestPublisher, Narrator
 from bot.digest.service import DigestService
 from bot.guilds.members import Directory, MemberService
@@ -45,6 +49,7 @@ from bot.models.deployments import DeploymentReporter, DeploymentService
 from bot.models.executor import MlflowDeploymentExecutor
 from bot.models.gateway import MlflowGateway
 from bot.models.registry import ModelService
+from bot.runtime import metrics
 from bot.runtime.server import SLACK_PATH, FactoryWSGI
 from bot.runtime.settings import Settings
 from bot.services import Services, admin_check
@@ -61,11 +66,27 @@ from handlers.models.webhook import make_receiver
 from storage.db import Database
 
 
+class CountingWebClient(WebClient):
+    """A ``WebClient`` that counts the calls failing after its retries, by method (``/metrics``)."""
+
+    def api_call(self, api_method: str, **kwargs: Any) -> Any:
+        try:
+            return super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            data = exc.response.data
+            error = data.get("error") if isinstance(data, dict) else None
+            metrics.count_web_api_error(api_method, str(error or f"http_{exc.response.status_code}"))
+            raise
+        except Exception as exc:  # a timeout, a refused connection
+            metrics.count_web_api_error(api_method, type(exc).__name__)
+            raise
+
+
 def build_web_client(settings: Settings) -> WebClient:
     """A ``WebClient`` on ``SLACK_API_URL`` that retries rate limits (429 + Retry-After),
     5xx answers and dropped connections with slack-sdk's own retry handlers."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(
+    return CountingWebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=15,
@@ -95,6 +116,17 @@ def openai_narrator(settings: Settings) -> Narrator | None:
     )
 
 
+def _own_client(client: WebClient) -> Callable[..., None]:
+    """Bolt middleware: listeners call Slack with the bot's own client (its retries, its failures
+    counted in ``/metrics``) rather than the plain copy Bolt makes for each request."""
+
+    def middleware(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 - Bolt's name
+        context["client"] = client
+        next()
+
+    return middleware
+
+
 class SlackRefused(Exception):
     """Building the Bolt app failed: Slack did not accept the token or could not be reached."""
 
@@ -110,6 +142,7 @@ class Bot:
     after_ack: AfterAckPool
     listener_pool: ListenerPool
     token_verification: bool = True
+    mlflow: MlflowGateway | None = None
     _app: App | None = field(default=None, repr=False)
 
     @property
@@ -128,6 +161,7 @@ class Bot:
                 listener_executor=self.listener_pool,
                 logger=logging.getLogger("factorybot.bolt"),
             )
+            app.use(_own_client(self.client))
             handlers.register_all(app, self.services, self.after_ack)
             self._app = app
         return self._app
@@ -139,6 +173,12 @@ class Bot:
             self.app  # noqa: B018 - built for its check
         except BoltError as exc:
             raise SlackRefused(str(exc)) from exc
+
+    def warm_up(self) -> None:
+        """Start preparing what the first requests would otherwise wait for (the MLflow client,
+        seconds to import) on a background thread; never blocks the start."""
+        if self.mlflow is not None:
+            self.mlflow.warm_up()
 
     def serve_socket_mode(self, app_token: str) -> None:
         """Serve Slack over Socket Mode until the process stops."""
@@ -228,10 +268,11 @@ def bootstrap(
             narrator=narrator or openai_narrator(settings), org_channel=settings.digest_channel,
             is_admin=is_admin,
         ),
+        deliveries=DeliveryLedger(db),
     )
     return Bot(
         settings=settings, db=db, client=client, services=services,
         after_ack=after_ack or AfterAckPool(workers=settings.after_ack_threads),
         listener_pool=ListenerPool(settings.listener_threads),
-        token_verification=token_verification,
+        token_verification=token_verification, mlflow=mlflow,
     )

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.runtime.request_id import RequestIdFilter
 from bot.runtime.startup import (
     binding_port,
     fail,
@@ -56,26 +59,30 @@ def _slack_app(bot: Bot) -> None:
 
 
 def _job_context(bot: Bot):  # noqa: ANN202 - jobs.JobContext, imported lazily
+    from bot.runtime.metrics import count_job_run
     from jobs import JobContext
 
-    return JobContext(services=bot.services, db=bot.db)
+    return JobContext(services=bot.services, db=bot.db, run_listeners=(count_job_run,))
 
 
 @contextmanager
 def _running(bot: Bot) -> Iterator[None]:
-    """The scheduler beside the web process, unless ``FACTORY_SCHEDULER=off``; on the way out the
-    scheduler lets a running job finish and the work accepted after acknowledgements is drained."""
-    scheduler = None
+    """The scheduler beside the web process, unless ``FACTORY_SCHEDULER=off`` — run by one replica
+    at a time on PostgreSQL (:mod:`jobs.leader`); on the way out the scheduler lets a running job
+    finish and the work accepted after acknowledgements is drained."""
+    leader = None
     if bot.settings.scheduler != "off":
-        from jobs.scheduler import build_scheduler
+        from jobs.scheduler import scheduler_leader
 
-        scheduler = build_scheduler(_job_context(bot), zone=bot.settings.zone)
-        scheduler.start()
+        leader = scheduler_leader(
+            _job_context(bot), zone=bot.settings.zone, retry_seconds=bot.settings.leader_retry_seconds
+        )
+        leader.start()
     try:
         yield
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=True)
+        if leader is not None:
+            leader.stop()
         bot.close()
 
 
@@ -86,6 +93,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     _check_policy(settings)
     bot = _bootstrap(settings, open_database(settings, auto_upgrade=True))
     _slack_app(bot)
+    bot.warm_up()
     with _running(bot):
         if socket_mode:
             logging.getLogger(__name__).info("connecting in Socket Mode")
@@ -100,6 +108,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     _check_policy(settings)
     bot = _bootstrap(settings, open_database(settings, auto_upgrade=True))
     _slack_app(bot)
+    bot.warm_up()
     with _running(bot):
         _serve(bot.wsgi(), host=args.host, port=args.port, threads=args.threads)
 
@@ -118,7 +127,7 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     bot = _bootstrap(settings, open_database(settings, auto_upgrade=True))
     from jobs.scheduler import run_scheduler_forever
 
-    run_scheduler_forever(_job_context(bot), zone=settings.zone)
+    run_scheduler_forever(_job_context(bot), zone=settings.zone, retry_seconds=settings.leader_retry_seconds)
 
 
 def cmd_jobs_list(args: argparse.Namespace) -> None:
@@ -179,7 +188,8 @@ def cmd_sandbox(args: argparse.Namespace) -> None:
     settings = read_settings()
     from bot.sandbox.console import run_sandbox
 
-    run_sandbox(settings, port=args.port)
+    raise SystemExit(run_sandbox(settings, port=args.port, state=args.state, fresh=args.fresh, script=args.script,
+                                 tour=args.tour))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -219,7 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="factorybot", help="the webhook's name in MLflow (default: factorybot)")
     p.set_defaults(func=cmd_mlflow_register_webhook)
     p = sub.add_parser("sandbox", help="the real bot offline, with a local stand-in playing Slack (try it first)")
-    p.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000)")
+    p.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000; 0: any free port)")
+    p.add_argument("--state", type=Path, default=Path("factorybot-sandbox"),
+                   help="folder of the sandbox's database, MLflow store and policy (default: ./factorybot-sandbox)")
+    p.add_argument("--fresh", action="store_true", help="forget the state folder's workspace and seed a new one")
+    p.add_argument("--script", type=Path, help="replay this transcript (commands and `expect \"text\"` lines)")
+    p.add_argument("--tour", action="store_true", help="replay the shipped tour slowly enough to watch, in a fresh workspace (STATE/tour)")
     p.set_defaults(func=cmd_sandbox)
     from bot.runtime.cli_approvals import add_commands as add_approval_commands
 
@@ -239,10 +254,28 @@ _BOLT_TOKEN_UNUSED = "As you gave `client` as well, `token` will be unused."
 def configure_logging() -> None:
     """INFO for what the operator acts on; routine third-party lines stay out.
 
+    ``FACTORY_LOG_FORMAT=json`` (read from the environment: logging starts before the settings)
+    writes one JSON object a line for a log pipeline, with the ``request_id`` of the Slack
+    request each line belongs to (:mod:`bot.runtime.request_id`).
+
     APScheduler logs every job added, started and finished at INFO (one job runs each
     minute): only its warnings (missed runs) and errors (a job that raised) are shown, and
     each job's last result is in ``factorybot jobs list``."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_format = os.environ.get("FACTORY_LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in ("text", "json"):
+        fail(f"FACTORY_LOG_FORMAT: expected text or json, got {log_format!r}")
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    if log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        ))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("factorybot.bolt").addFilter(lambda record: record.getMessage() != _BOLT_TOKEN_UNUSED)

@@ -48,6 +48,7 @@ EXPECTED = {
     "FACTORY_POLICY_FILE": "the path of an existing policy YAML file",
     "FACTORY_SCHEDULER": "on or off",
     "FACTORY_LISTENER_THREADS": "a whole number from 1 to 256",
+    "FACTORY_LEADER_RETRY_SECONDS": "seconds between a standby replica's tries to lead the scheduler, above 0 and at most 60",
 }
 
 
@@ -79,6 +80,8 @@ class Settings(BaseSettings):
     scheduler: Literal["on", "off"] = Field("on", validation_alias=AliasChoices("FACTORY_SCHEDULER"))
     listener_threads: int = Field(16, ge=1, le=256, validation_alias="FACTORY_LISTENER_THREADS")
     after_ack_threads: int = Field(8, ge=1, le=256, validation_alias="FACTORY_AFTER_ACK_THREADS")
+    # A replica that is not the scheduler's leader tries to become it this often: the takeover delay.
+    leader_retry_seconds: float = Field(15.0, gt=0, le=60, validation_alias="FACTORY_LEADER_RETRY_SECONDS")
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -1,143 +1,142 @@
-"""``factorybot sandbox``: the real bot, offline, with the Slack stand-in playing Slack.
+"""``factorybot sandbox``: the real bot, offline, in a demo workspace, with a local stand-in playing Slack.
 
-The app, the HTTP server and the database are the production ones on the embedded
-defaults (the scheduler is left off: nothing runs unasked); only Slack is replaced by :class:`bot.sandbox.SlackStandIn` on
-loopback.  Each line typed is sent as Slack would send it (a signed slash command or
-an App Home event) and the answer, plus every Web API call the bot made, is printed as
-plain text.  Without a terminal it just serves until stopped, so it also works as a
-local target for curl or a load generator.
+The app, the HTTP server and the database are the production ones (the scheduler is left
+off: nothing runs unasked); only Slack is replaced by :class:`bot.sandbox.SlackStandIn` on
+loopback.  Everything lives in a state folder named at start — the bot's SQLite database,
+an embedded MLflow store and the approval policy — so a second start resumes and
+``--fresh`` starts over; the production database and a real Slack are never touched.
+Lines come from the terminal, from standard input or from a script (:mod:`bot.sandbox.script`).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
-import shlex
 import sys
-import threading
-from collections.abc import Callable
-from typing import Any, TextIO
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
-from bot.runtime.settings import Settings
+from bot.sandbox import workspace
 
-SANDBOX_USER = "U0SANDBOX1"
+if TYPE_CHECKING:
+    from bot.runtime.settings import Settings
+    from bot.sandbox.session import Session
+
 SANDBOX_TOKEN = "xoxb-sandbox-0000-offline"
+TOUR_PAUSE = 0.8  # seconds after each line of the tour
+STATE_FILES = ("factorybot.db", "mlflow.db", "policy.yml", ".seeded")
 
 INTRO = """factorybot sandbox — the real bot on {url}/slack/events, Slack played by a local stand-in.
-You are {user} (an admin). Type a slash command such as `/factory help` or `/guild help`,
-`home` to open the App Home tab, `calls` to list every Web API call so far, or `quit`."""
+State: {state} ({how}).  You are @{me} (an admin), typing in #general.
+Type `help`, a slash command such as `/factory help`, `who`, `/as @maria`, `click 1`, or `quit`."""
 
 
-def run_sandbox(settings: Settings, *, port: int, interactive: bool | None = None, out: TextIO = sys.stdout) -> None:
-    from bot.runtime.bootstrap import bootstrap
+def run_sandbox(settings: Settings, *, port: int, state: Path, fresh: bool = False, script: Path | None = None,
+                tour: bool = False, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    """Start the bot in the sandbox, read lines until the end, and return the exit status.
+
+    ``tour`` replays the shipped tour with a pause after each line, for a person to watch, in
+    a fresh workspace of its own (``STATE/tour``): the one at ``state`` is left as it is."""
+    from bot.sandbox.script import interact, replay, tour_script
+
+    if tour:
+        script, state, fresh = tour_script(), state / "tour", True
+    if script is not None and not script.is_file():
+        from bot.runtime.startup import fail
+
+        fail(f"--script: there is no file at {script}")
+    _quiet_logs()  # the sandbox's own process only: tests keep their logging
+    with sandbox_session(settings, port=port, state=state, fresh=fresh, out=out) as session:
+        if script is not None:
+            lines = script.read_text(encoding="utf-8").splitlines()
+            return replay(session, lines, out=out, pause=TOUR_PAUSE if tour else 0.0)
+        interact(session, stdin, out=out)
+        return 0
+
+
+@contextmanager
+def sandbox_session(settings: Settings, *, port: int, state: Path, fresh: bool, out: TextIO) -> Iterator[Session]:
+    """The bot on the demo workspace, and a :class:`Session` for the admin at its prompt."""
+    from bot.runtime.bootstrap import bootstrap, mlflow_gateway
+    from bot.runtime.cli_approvals import check_policy_at_start
     from bot.runtime.server import start_in_thread
     from bot.runtime.startup import binding_port, open_database
     from bot.sandbox import SlackRequestBuilder, SlackStandIn
+    from bot.sandbox.session import Session
 
+    seeded = _prepare(state, fresh=fresh)
     secret = secrets.token_hex(16)
-    db = open_database(settings)  # what cannot be opened is one line, as for every command
     with SlackStandIn() as slack:
-        slack.add_user(SANDBOX_USER, name="you", tz=settings.timezone)
-        sandbox = settings.model_copy(
-            update={
-                "slack_bot_token": _secret(SANDBOX_TOKEN),
-                "slack_signing_secret": _secret(secret),
-                "slack_api_url": slack.api_url,
-                "admins": tuple({*settings.admins, SANDBOX_USER}),
-            }
-        )
-        bot = bootstrap(sandbox, db=db)
-        with binding_port(port):
+        workspace.furnish(slack)
+        sandbox = _sandbox_settings(settings, state, slack_api_url=slack.api_url, secret=secret)
+        policy = check_policy_at_start(sandbox)  # a broken FACTORY_POLICY_FILE stops here, with its line
+        mlflow = mlflow_gateway(sandbox)
+        bot = bootstrap(sandbox, db=open_database(sandbox), policy=policy, mlflow=mlflow)
+        with binding_port(port):  # before seeding: a port in use stops the start at once
             server = start_in_thread(bot.wsgi(), port=port)
-        builder = SlackRequestBuilder(
-            signing_secret=secret, url=f"{server.url}/slack/events", response_url_base=slack.response_url("")
-        )
         try:
-            print(INTRO.format(url=server.url, user=SANDBOX_USER), file=out)
-            if interactive if interactive is not None else sys.stdin.isatty():
-                _repl(builder, slack, out, drain=bot.after_ack.drain)
-            else:
-                print(f"signing secret for this run: {secret}", file=out)
-                threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+            if not seeded:
+                print(f"Seeding the demo workspace in {state} (the first start takes a few seconds)…", file=out)
+                workspace.seed(bot.services, mlflow, state=str(state.resolve()))
+                (state / ".seeded").write_text("seeded through the bot's services\n", encoding="utf-8")
+            with SlackRequestBuilder(signing_secret=secret, url=f"{server.url}/slack/events",
+                                     response_url_base=slack.response_url("")) as builder:
+                print(INTRO.format(url=server.url, state=state, how="resumed" if seeded else "new",
+                                   me=workspace.ADMIN.name), file=out)
+                yield Session(builder, slack, drain=bot.drain, me=workspace.ADMIN.user_id, where=workspace.GENERAL,
+                              people={p.name: p.user_id for p in workspace.PEOPLE},
+                              channels={c.name: c.channel_id for c in workspace.CHANNELS},
+                              about={p.user_id: f"{p.real_name} · {p.role} · {p.tz}" for p in workspace.PEOPLE})
         finally:
             server.stop()
             bot.close()
 
 
-def _secret(value: str) -> Any:
+def _prepare(state: Path, *, fresh: bool) -> bool:
+    """Create the state folder; with ``fresh`` (or a seeding that never finished) forget its
+    files.  Return whether the workspace is already seeded."""
+    from bot.runtime.startup import fail
+
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"--state: cannot use {state} as the sandbox's folder ({exc.strerror})")
+    if fresh or not (state / ".seeded").exists():
+        for name in STATE_FILES:
+            (state / name).unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _sandbox_settings(settings: Settings, state: Path, *, slack_api_url: str, secret: str) -> Settings:
     from pydantic import SecretStr
 
-    return SecretStr(value)
+    from bot.approvals.policy_file import default_policy_text
+
+    policy_file = settings.policy_file
+    if policy_file is None:
+        policy_file = state / "policy.yml"
+        policy_file.write_text(workspace.policy_text(default_policy_text()), encoding="utf-8")
+    return settings.model_copy(update={
+        "slack_bot_token": SecretStr(SANDBOX_TOKEN),
+        "slack_signing_secret": SecretStr(secret),
+        "slack_api_url": slack_api_url,
+        "database_url": f"sqlite:///{(state / 'factorybot.db').resolve()}",
+        "mlflow_tracking_uri": f"sqlite:///{(state / 'mlflow.db').resolve()}",
+        "admins": tuple({*settings.admins, workspace.ADMIN.user_id}),
+        "policy_file": policy_file,
+        "scheduler": "off",
+        "openai_api_key": None,
+        "openai_base_url": None,
+    })
 
 
-def _repl(builder: Any, slack: Any, out: TextIO, *, drain: Callable[[], object]) -> None:
-    while True:
-        try:
-            line = input("factorybot> ").strip()
-        except EOFError:
-            return
-        if line in ("quit", "exit"):
-            return
-        print(answer(line, builder, slack, drain=drain), file=out)
-
-
-def answer(line: str, builder: Any, slack: Any, *, drain: Callable[[], object]) -> str:
-    """Send one typed line as Slack would, and render what came back as plain text.
-
-    ``drain`` waits for the work the bot does after acknowledging, so every Web API call
-    the line caused is shown with it."""
-    if not line:
-        return ""
-    if line == "calls":
-        return "\n".join(f"{c.method} ok={c.ok}" for c in slack.calls()) or "(no Web API calls yet)"
-    before = len(slack.calls())  # everything the bot asks of Slack from here on is shown
-    replies = len(slack.calls("response_url"))
-    if line == "home":
-        published = len(slack.calls("views.publish"))
-        builder.event({"type": "app_home_opened", "user": SANDBOX_USER, "tab": "home", "channel": "D0SANDBOX"})
-        try:  # Slack's events are acknowledged before their listener runs: wait for its call
-            slack.wait_for("views.publish", count=published + 1, timeout=10)
-        except AssertionError:
-            return "(App Home was not published within 10 s)"
-        reply = ""
-    elif line.startswith("/"):
-        command, _, text = line.partition(" ")
-        resp = builder.slash_command(command, text, user_id=SANDBOX_USER, channel_id="C0SANDBOX")
-        if resp.status_code != 200:
-            return f"(HTTP {resp.status_code}) {resp.text}"
-        if resp.content:
-            reply = render_text(resp.json())
-        else:  # acknowledged at once, answered after slow work (MLflow…) through response_url
-            drain()
-            answers = slack.calls("response_url")[replies:]
-            reply = render_text(answers[0].params) if answers else "(no answer)"
-    else:
-        return f"Not a slash command: {shlex.quote(line)}. Try /factory help, home, calls or quit."
-    drain()  # the Web API calls made after the ack belong to this line too
-    calls = [c for c in slack.calls()[before:] if c.method != "response_url"]
-    shown = [reply] + [f"[{c.method}]\n{render_text(c.params)}" for c in calls]
-    return "\n".join(s for s in shown if s)
-
-
-def render_text(payload: dict[str, Any]) -> str:
-    """Block Kit to plain text, for a terminal."""
-    blocks = payload.get("blocks") or (payload.get("view") or {}).get("blocks") or []
-    if not blocks:
-        return str(payload.get("text", ""))
-    lines: list[str] = []
-    for block in blocks:
-        kind = block.get("type")
-        if kind == "divider":
-            lines.append("-" * 40)
-        elif kind == "header":
-            lines.append(block["text"]["text"].upper())
-        elif kind == "actions":
-            lines.append("  ".join(f"[{e.get('text', {}).get('text', e.get('action_id'))}]" for e in block["elements"]))
-        elif kind == "context":
-            lines.append(" ".join(e.get("text", "") for e in block["elements"]))
-        else:
-            if block.get("text"):
-                lines.append(block["text"]["text"])
-            lines.extend(f.get("text", "") for f in block.get("fields", []))
-    return "\n".join(lines)
+def _quiet_logs() -> None:
+    """Keep the prompt readable: warnings only, MLflow's INFO lines included."""
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    logging.getLogger().setLevel(logging.WARNING)
+    for name in ("mlflow", "alembic", "factorybot"):
+        logging.getLogger(name).setLevel(logging.WARNING)

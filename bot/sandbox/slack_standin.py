@@ -100,8 +100,8 @@ class Call:
     """One request the stand-in received (accepted or rejected).
 
     ``headers`` has lower-cased names; ``path`` is the request path (useful to tell
-    response_url posts apart). ``error`` is Slack's error code, or ``"http_<status>"``
-    for an injected plain HTTP failure.
+    response_url posts apart). ``error`` is Slack's error code, ``"http_<status>"``
+    for an injected plain HTTP failure, or ``"timeout"`` for a call left unanswered.
     """
 
     method: str
@@ -111,6 +111,8 @@ class Call:
     error: str | None
     headers: dict[str, str]
     path: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
+    """What the stand-in answered beside ``ok`` (a message's ``ts``, a view's ``id``…)."""
 
 
 class _SlackError(Exception):
@@ -126,6 +128,7 @@ class _Failure:
     status: int
     error: str | None
     retry_after: int | float | None
+    hang: float | None = None  # seconds before the connection is dropped without an answer
 
 
 @dataclass
@@ -134,6 +137,7 @@ class _Answer:
     body: bytes
     content_type: str = "application/json; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
+    hang: float | None = None  # no answer at all: the connection is dropped after this many seconds
 
     @classmethod
     def json(cls, payload: dict[str, Any], status: int = 200, **headers: str) -> _Answer:
@@ -244,22 +248,24 @@ class SlackStandIn:
     # ----------------------------------------------------------------- control & inspection
     def fail(
         self, method: str, *, status: int | None = None, retry_after: int | float | None = None,
-        error: str | None = None, times: int = 1,
+        error: str | None = None, timeout: float | None = None, times: int = 1,
     ) -> None:
         """Make the next ``times`` calls of ``method`` fail.
 
         ``status=429`` (or just ``retry_after=``) → HTTP 429, ``Retry-After`` header
         (default 1) and ``ratelimited``; ``status=500/503`` → that status with a plain
-        body; ``error="channel_not_found"`` → HTTP 200 ``{"ok": false, "error": ...}``.
+        body; ``error="channel_not_found"`` → HTTP 200 ``{"ok": false, "error": ...}``;
+        ``timeout=2`` → no answer: the connection is dropped after 2 seconds (give the client
+        a shorter timeout).  A failed call is never carried out: nothing is posted or opened.
         """
         if status is None and retry_after is not None:
             status = 429
-        if status is None and error is None:
-            raise ValueError("fail() needs status=, retry_after= or error=")
+        if status is None and error is None and timeout is None:
+            raise ValueError("fail() needs status=, retry_after=, error= or timeout=")
         if status == 429 and retry_after is None:
             retry_after = 1
         with self._lock:
-            self._failures[method].extend([_Failure(status or 200, error, retry_after)] * times)
+            self._failures[method].extend([_Failure(status or 200, error, retry_after, timeout)] * times)
 
     def answer_with(self, method: str, answer: Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]) -> None:
         """Answer ``method`` with ``answer(standin, params)`` (its fields beside ``ok: true``)."""
@@ -306,10 +312,11 @@ class SlackStandIn:
 
     # ----------------------------------------------------------------- request handling
     def _record(
-        self, method: str, params: dict, token: str | None, error: str | None, headers: dict, path: str
+        self, method: str, params: dict, token: str | None, error: str | None, headers: dict, path: str,
+        result: dict | None = None,
     ) -> None:
         with self._lock:
-            self._calls.append(Call(method, params, token, error is None, error, headers, path))
+            self._calls.append(Call(method, params, token, error is None, error, headers, path, result or {}))
 
     def _serve_api(self, method: str, params: dict[str, Any], headers: dict[str, str], path: str) -> _Answer:
         form_token = params.pop("token", None)
@@ -335,7 +342,7 @@ class SlackStandIn:
             if exc.messages:
                 body["response_metadata"] = {"messages": exc.messages}
             return _Answer.json(body, exc.status)
-        self._record(method, params, token, None, headers, path)
+        self._record(method, params, token, None, headers, path, result)
         return _Answer.json({"ok": True, **result})
 
     def _serve_response_url(self, body: bytes, headers: dict[str, str], path: str) -> _Answer:
@@ -599,6 +606,8 @@ def _block_problems(blocks: Any, limit: int, *, pointer: str = "/blocks") -> lis
 
 
 def _failure_answer(failure: _Failure) -> tuple[_Answer, str]:
+    if failure.hang is not None:
+        return _Answer(0, b"", hang=failure.hang), "timeout"
     headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
     if failure.error or failure.status in (200, 429):
         error = failure.error or "ratelimited"
@@ -655,6 +664,10 @@ class _Handler(BaseHTTPRequestHandler):
             answer = slack._serve_upload(body, headers, url.path)
         else:
             answer = _Answer.text("not found", 404)
+        if answer.hang is not None:
+            time.sleep(answer.hang)
+            self.close_connection = True
+            return
         self.send_response(answer.status)
         self.send_header("Content-Type", answer.content_type)
         self.send_header("Content-Length", str(len(answer.body)))

@@ -96,12 +96,17 @@ def parse_schedule(text: str, *, default_zone: ZoneInfo) -> Rhythm:
     return Rhythm(every, weekday, at, zone, options["slots"], options["minutes"])
 
 
+def _small_number(text: str) -> bool:
+    """ASCII digits, a few of them: ``"²".isdigit()`` is true, and ``int()`` refuses 5,000 digits."""
+    return text.isascii() and text.isdigit() and len(text) <= 6
+
+
 def _every(words: list[str]) -> tuple[int, list[str]]:
     head = words[0].lower() if words else ""
     if head in ("week", "weeks"):
         return 1, words[1:]
     shown = head or "nothing"
-    if not head.isdigit() or not 1 <= int(head) <= MAX_WEEKS:
+    if not _small_number(head) or not 1 <= int(head) <= MAX_WEEKS:
         raise ScheduleError("every", f"`every {shown}`: the weeks between sessions must be a whole number "
                                      f"from 1 to {MAX_WEEKS}.")
     if len(words) < 2 or words[1].lower() not in ("week", "weeks"):
@@ -150,7 +155,7 @@ def _options(words: list[str]) -> dict[str, int]:
             raise ScheduleError("slots", f"I don't understand `{word[:60]}`: after the time (and zone) come "
                                          "`slots=<talks>` and `minutes=<length of the session>`.")
         low, high = limits[name]
-        if not value.isdigit() or not low <= int(value) <= high:
+        if not _small_number(value) or not low <= int(value) <= high:
             raise ScheduleError(name, f"`{word[:60]}`: {name} must be a whole number from {low} to {high}.")
         found[name] = int(value)
     for name, what in (("slots", "how many talks fit: `slots=3`"), ("minutes", "how long it lasts: `minutes=45`")):

@@ -13,15 +13,18 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.approvals.model import ApprovalError, Filed, InvalidRequest, RequestView
+from bot.approvals.policy import MODEL_ROLLBACK
 from bot.approvals.reports import LIST_LIMIT, SCOPES, parse_request_id
 from bot.services import Services
 from handlers import blocks
 from handlers.after_ack import AfterAckPool, ack_then
 from handlers.approvals import views
+from handlers.errors import Listeners
+from handlers.parsing import action_value, first_action, form_values, quoted, user_of, whole_number
 from handlers.slash import CommandContext, Reply, Routes
 
 # -- slash commands ------------------------------------------------------------------------------
@@ -29,10 +32,13 @@ from handlers.slash import CommandContext, Reply, Routes
 
 def open_request_form(ctx: CommandContext) -> Reply | None:
     policy = ctx.services.policy
-    type_id = ctx.args[0].lower() if ctx.args else policy.request_types[0].id
+    type_id = ctx.args[0].lower() if ctx.args else views.form_types(policy)[0].id
+    if type_id == MODEL_ROLLBACK:
+        return ctx.usage_error("Rollbacks are filed with `/model rollback <name> [alias]`: it knows which "
+                               "version the alias goes back to.")
     if policy.request_type(type_id) is None:
-        return ctx.usage_error(f"`{ctx.args[0]}` is not a request type. Types: "
-                               f"{', '.join(f'`{t.id}`' for t in policy.request_types)}.")
+        return ctx.usage_error(f"`{quoted(ctx.args[0])}` is not a request type. Types: "
+                               f"{', '.join(f'`{t.id}`' for t in views.form_types(policy))}.")
     modal = views.request_modal(policy, type_id=type_id, guilds=ctx.services.approvals.open_guilds())
     ctx.client.views_open(trigger_id=ctx.trigger_id, view=modal)
     return None
@@ -72,7 +78,7 @@ def route_new(services: Services, pool: AfterAckPool, filed: Filed) -> None:
 # -- buttons and modals ------------------------------------------------------------------------
 
 
-def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
+def register(app: Listeners, services: Services, after_ack: AfterAckPool) -> None:
     routing = services.approval_routing
 
     def later(ack: Ack, respond: Respond, work: Callable[[], None]) -> None:
@@ -88,14 +94,17 @@ def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
 
     def type_changed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        view = body.get("view") or {}
-        type_id = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value", "")
+        view = body.get("view") if isinstance(body.get("view"), dict) else {}
+        if not view.get("id"):  # only the request form has the type picker
+            return
+        selected = first_action(body).get("selected_option")
+        type_id = str(selected.get("value", "")) if isinstance(selected, dict) else ""
         modal = views.request_modal(services.policy, type_id=type_id, guilds=services.approvals.open_guilds())
         client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=modal)
 
     def approve(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         def work() -> None:
-            decided = services.approvals.decide(request_id=_button_request(body), approver=_user(body),
+            decided = services.approvals.decide(request_id=_button_request(body), approver=user_of(body),
                                                 verdict="approve")
             routing.settle(request_id=decided.request.id, final=decided.final)
 
@@ -108,30 +117,28 @@ def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
         def open_modal(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
             ack()
             try:
-                view = check(request_id=_button_request(body), user=_user(body))
+                view = check(request_id=_button_request(body), user=user_of(body))
             except ApprovalError as exc:
                 respond(**blocks.error_message(str(exc)), response_type="ephemeral", replace_original=False)
                 return
-            client.views_open(trigger_id=body["trigger_id"], view=views.reason_modal(view, callback_id=callback_id))
+            client.views_open(trigger_id=str(body.get("trigger_id") or ""),
+                              view=views.reason_modal(view, callback_id=callback_id))
 
         return open_modal
 
     def cancel(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         def work() -> None:
-            view = services.approvals.cancel(request_id=_button_request(body), user=_user(body))
+            view = services.approvals.cancel(request_id=_button_request(body), user=user_of(body))
             routing.settle(request_id=view.id, final=True)
 
         later(ack, respond, work)
 
     def request_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view.get("state", {}).get("values", {})
-        try:
-            type_id = json.loads(view.get("private_metadata") or "{}").get("type", "")
-        except ValueError:
-            type_id = ""
+        values = form_values(view)
+        type_id = _metadata_type(view)
         try:
             filed = services.approvals.file_request(
-                requester=_user(body), type_id=type_id, source="modal",
+                requester=user_of(body), type_id=type_id, source="modal",
                 fields=_prefixed(values, "field:"), answers=_prefixed(values, "answer:"),
                 justification=_value(values.get("justification")) or "", guild=_value(values.get("guild")) or None,
             )
@@ -141,13 +148,18 @@ def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
         except ApprovalError as exc:
             ack(response_action="errors", errors=_errors({"type": str(exc)}, view, values))
             return
+        if filed.existing:  # the same person asked again: keep the form open and say where it stands
+            already = (f"You already asked for this: {filed.request.public_id} is still pending. "
+                       f"`/approval status {filed.request.public_id}` shows its timeline.")
+            ack(response_action="errors", errors=_errors({"type": already}, view, values))
+            return
         route_new(services, after_ack, filed)
         ack()
 
     def reject_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        reason = _value(view.get("state", {}).get("values", {}).get("reason")) or ""
+        reason = _value(form_values(view).get("reason")) or ""
         try:
-            decided = services.approvals.decide(request_id=_modal_request(view), approver=_user(body),
+            decided = services.approvals.decide(request_id=_modal_request(view), approver=user_of(body),
                                                 verdict="reject", reason=reason)
         except ApprovalError as exc:
             ack(response_action="errors", errors={"reason": str(exc)})
@@ -156,9 +168,9 @@ def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
         ack()
 
     def comment_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        text = _value(view.get("state", {}).get("values", {}).get("comment")) or ""
+        text = _value(form_values(view).get("comment")) or ""
         try:
-            commented = services.approvals.comment(request_id=_modal_request(view), author=_user(body), text=text)
+            commented = services.approvals.comment(request_id=_modal_request(view), author=user_of(body), text=text)
         except ApprovalError as exc:
             ack(response_action="errors", errors={"comment": str(exc)})
             return
@@ -175,22 +187,28 @@ def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
     app.view(views.COMMENT_CALLBACK)(comment_submitted)
 
 
-def _user(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id", ""))
-
-
 def _button_request(body: dict[str, Any]) -> int:
-    value = str((body.get("actions") or [{}])[0].get("value", ""))
-    if not value.isdigit():
+    request_id = whole_number(action_value(body), low=1)
+    if request_id is None:
         raise InvalidRequest("That button does not belong to a request I know.")
-    return int(value)
+    return request_id
 
 
 def _modal_request(view: dict[str, Any]) -> int:
-    value = str(view.get("private_metadata") or "")
-    if not value.isdigit():
+    request_id = whole_number(view.get("private_metadata"), low=1)
+    if request_id is None:
         raise InvalidRequest("This form does not belong to a request I know.")
-    return int(value)
+    return request_id
+
+
+def _metadata_type(view: dict[str, Any]) -> str:
+    """The request type the form was drawn for (``{"type": …}`` in its private metadata), or ``""``."""
+    try:
+        metadata = json.loads(str(view.get("private_metadata") or "{}"))
+    except ValueError:
+        return ""
+    found = metadata.get("type") if isinstance(metadata, dict) else None
+    return found if isinstance(found, str) else ""
 
 
 def _value(entry: dict[str, Any] | None) -> str | None:
@@ -198,7 +216,7 @@ def _value(entry: dict[str, Any] | None) -> str | None:
     for state in (entry or {}).values():
         if not isinstance(state, dict):
             continue
-        if state.get("selected_option"):
+        if isinstance(state.get("selected_option"), dict):
             return str(state["selected_option"].get("value", ""))
         if state.get("value") is not None:
             return str(state["value"])
@@ -211,7 +229,8 @@ def _prefixed(values: dict[str, Any], prefix: str) -> dict[str, str | None]:
 
 def _errors(problems: dict[str, str], view: dict[str, Any], values: dict[str, Any]) -> dict[str, str]:
     """Slack shows ``errors`` under input blocks of the view; a problem without its block goes under the first."""
-    known = set(values) | {b.get("block_id") for b in view.get("blocks") or [] if isinstance(b, dict)}
+    blocks = view.get("blocks") if isinstance(view.get("blocks"), list) else []
+    known = set(values) | {b.get("block_id") for b in blocks if isinstance(b, dict)}
     errors: dict[str, str] = {}
     for block, problem in problems.items():
         target = block if block in known else "type"

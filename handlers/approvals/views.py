@@ -29,9 +29,10 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
 
 from bot.approvals.model import EventView, Filed, RequestView
-from bot.approvals.policy import MODEL_ROLLBACK, Policy, describe_groups
+from bot.approvals.policy import MODEL_ROLLBACK, Policy, RequestType, describe_groups
 from bot.text import plural
 from handlers.blocks import Message, context, message, section, when
+from handlers.parsing import escape
 
 APPROVE_ACTION = "approval_approve"
 REJECT_ACTION = "approval_reject"
@@ -53,11 +54,6 @@ _EXECUTED_TEXT = {"succeeded": "deployment done", "failed": "deployment failed",
 _SECTION_LIMIT = 2900
 
 
-def esc(text: str) -> str:
-    """Escape what a person typed for mrkdwn (https://api.slack.com/reference/surfaces/formatting#escaping)."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _cut(text: str, limit: int = _SECTION_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -66,8 +62,8 @@ def summary(view: RequestView) -> str:
     """``churn v3 → production`` for a deployment, else the first field values."""
     f = view.field_values
     if view.type_id == "model_deployment" and {"model", "version"} <= f.keys():
-        return f"{esc(f['model'])} v{esc(f['version'])} → {esc(f.get('alias', '?'))}"
-    return ", ".join(esc(v) for _, v in view.fields[:2]) or view.type_label
+        return f"{escape(f['model'])} v{escape(f['version'])} → {escape(f.get('alias', '?'))}"
+    return ", ".join(escape(v) for _, v in view.fields[:2]) or view.type_label
 
 
 def status_line(view: RequestView) -> str:
@@ -81,11 +77,11 @@ def outcome(view: RequestView) -> str:
     """Who decided what, and when (in the reader's zone)."""
     at = when(view.decided_at)
     if view.status == "approved" and view.decided_by == "policy":
-        return f"auto-approved by the policy (rule “{esc(view.matched_rule or '')}”) {at}"
+        return f"auto-approved by the policy (rule “{escape(view.matched_rule or '')}”) {at}"
     if view.status == "approved":
         return f"approved by {', '.join(f'<@{d.approver}>' for d in view.decisions if d.verdict == 'approve')} {at}"
     if view.status == "rejected":
-        return f"rejected by <@{view.decided_by}> {at}: {esc(view.decision_reason or '')}"
+        return f"rejected by <@{view.decided_by}> {at}: {escape(view.decision_reason or '')}"
     if view.status == "cancelled":
         return f"cancelled by <@{view.decided_by}> {at}"
     return f"expired without a decision {at}"
@@ -98,21 +94,21 @@ def request_blocks(view: RequestView, *, role: str) -> list[Block]:
         "channel": f"<@{view.requester}> asks for approval by {describe_groups(view.route.groups)}",
         "requester": "Your request",
     }.get(role, f"Requested by <@{view.requester}>")
-    guild = f" · guild *{esc(view.guild)}*" if view.guild else ""
-    blocks: list[Block] = [section(f"*{view.public_id} · {esc(view.type_label)}* — {intro}{guild}")]
-    fields = [MarkdownTextObject(text=_cut(f"*{esc(label)}*\n{esc(value)}", 1900)) for label, value in view.fields[:10]]
+    guild = f" · guild *{escape(view.guild)}*" if view.guild else ""
+    blocks: list[Block] = [section(f"*{view.public_id} · {escape(view.type_label)}* — {intro}{guild}")]
+    fields = [MarkdownTextObject(text=_cut(f"*{escape(label)}*\n{escape(value)}", 1900)) for label, value in view.fields[:10]]
     if fields:
         blocks.append(SectionBlock(fields=fields))
     if view.justification:
-        blocks.append(section(_cut(f"*Why*\n{esc(view.justification)}")))
-    answers = " · ".join(f"{esc(q)} *{esc(a)}*" for q, a in view.answers)
-    rule = f"rule “{esc(view.matched_rule)}”" if view.matched_rule else "the default tier"
+        blocks.append(section(_cut(f"*Why*\n{escape(view.justification)}")))
+    answers = " · ".join(f"{escape(q)} *{escape(a)}*" for q, a in view.answers)
+    rule = f"rule “{escape(view.matched_rule)}”" if view.matched_rule else "the default tier"
     blocks.append(context(_cut(f"Risk *{view.tier}* ({rule})" + (f" · {answers}" if answers else ""))))
     blocks.append(section(_cut(status_line(view))))
     lines = [_decision_line(d) for d in view.decisions]
-    lines += [f":speech_balloon: <@{c.actor}>: {esc(c.reason)}" for c in view.comments[-3:]]
+    lines += [f":speech_balloon: <@{c.actor}>: {escape(c.reason)}" for c in view.comments[-3:]]
     if view.execution_status not in ("none", "pending"):
-        lines.append(f":rocket: {esc(view.execution_detail or view.execution_status)}")
+        lines.append(f":rocket: {escape(view.execution_detail or view.execution_status)}")
     if lines:
         blocks.append(context(_cut("\n".join(lines))))
     if view.pending and role in ("approver", "channel", "requester"):
@@ -122,8 +118,8 @@ def request_blocks(view: RequestView, *, role: str) -> list[Block]:
 
 def _decision_line(d: Any) -> str:
     if d.verdict == "approve":
-        return f":white_check_mark: <@{d.approver}> approved {when(d.at)}" + (f": {esc(d.reason)}" if d.reason else "")
-    return f":x: <@{d.approver}> rejected {when(d.at)}: {esc(d.reason)}"
+        return f":white_check_mark: <@{d.approver}> approved {when(d.at)}" + (f": {escape(d.reason)}" if d.reason else "")
+    return f":x: <@{d.approver}> rejected {when(d.at)}: {escape(d.reason)}"
 
 
 def _actions(view: RequestView, *, role: str) -> ActionsBlock:
@@ -149,7 +145,7 @@ def request_message(view: RequestView, *, role: str) -> Message:
 
 def notice_message(view: RequestView, *, kind: str) -> Message:
     """A one-off DM: a reminder, an escalation, or the requester's outcome."""
-    what = f"*{view.public_id}* ({esc(view.type_label)}: {summary(view)}) from <@{view.requester}>"
+    what = f"*{view.public_id}* ({escape(view.type_label)}: {summary(view)}) from <@{view.requester}>"
     if kind == "reminder":
         text = (f":alarm_clock: Reminder: {what} has waited for your decision since {when(view.created_at)}. "
                 "Its buttons are in the message above.")
@@ -168,9 +164,9 @@ def notice_message(view: RequestView, *, kind: str) -> Message:
 def filed_message(filed: Filed) -> Message:
     """The ephemeral answer to ``/model deploy`` and ``/model rollback``."""
     view = filed.request
-    text = f"Filed *{view.public_id}* ({esc(view.type_label)}: {summary(view)})."
+    text = f"Filed *{view.public_id}* ({escape(view.type_label)}: {summary(view)})."
     if filed.existing:
-        text = (f"You already asked for this: *{view.public_id}* ({esc(view.type_label)}: {summary(view)}), "
+        text = (f"You already asked for this: *{view.public_id}* ({escape(view.type_label)}: {summary(view)}), "
                 f"filed {when(view.created_at)}. {status_line(view)}. Nothing was sent again; "
                 f"`/approval status {view.public_id}` shows its timeline.")
     elif view.status == "approved":
@@ -196,7 +192,7 @@ def status_message(view: RequestView, events: Sequence[EventView]) -> Message:
 
 def _event_text(e: EventView) -> str:
     """``approved by <@U1>: looks good``; a deployment's outcome says what it did, not who."""
-    reason = f": {esc(e.reason)}" if e.reason and e.kind != "requested" else ""
+    reason = f": {escape(e.reason)}" if e.reason and e.kind != "requested" else ""
     if e.kind == "executed":
         status = str(e.detail.get("status", ""))
         return _EXECUTED_TEXT.get(status, f"deployment {status}".strip()) + reason
@@ -210,7 +206,7 @@ def list_message(scope: str, views: Sequence[RequestView], *, limit: int) -> Mes
         text = f"{title}: none." + (" File one with `/approval request`." if scope == "mine" else "")
         return message(text, [section(text)])
     lines = [
-        f"{_STATUS_ICON.get(v.status, '')} `{v.public_id}` {esc(v.type_label)}: {summary(v)} · *{v.status}*"
+        f"{_STATUS_ICON.get(v.status, '')} `{v.public_id}` {escape(v.type_label)}: {summary(v)} · *{v.status}*"
         + (f" ({v.quorum.have}/{v.quorum.need})" if v.pending else "")
         + (f" · <@{v.requester}>" if scope != "mine" else "") + f" · {when(v.created_at)}"
         for v in views
@@ -239,7 +235,7 @@ def home_section(*, waiting: Sequence[RequestView], mine: Sequence[RequestView])
     """The Home tab's approvals part: what waits for this person, and their own open requests."""
     head = (f"*Approvals* — {len(waiting)} waiting for your decision · {len(mine)} of your requests open"
             if waiting or mine else "*Approvals* — nothing waiting for you. `/approval request` asks for something.")
-    lines = [f"• `{v.public_id}` {esc(v.type_label)}: {summary(v)} from <@{v.requester}>" for v in waiting[:5]]
+    lines = [f"• `{v.public_id}` {escape(v.type_label)}: {summary(v)} from <@{v.requester}>" for v in waiting[:5]]
     lines += [f"• `{v.public_id}` yours: {summary(v)} — {v.quorum.describe()}" for v in mine[:5]]
     return [section(_cut("\n".join([head, *lines])))]
 
@@ -247,18 +243,26 @@ def home_section(*, waiting: Sequence[RequestView], mine: Sequence[RequestView])
 # -- modals --------------------------------------------------------------------------------------------
 
 
+def form_types(policy: Policy) -> list[RequestType]:
+    """The types the request form offers: all but rollbacks, which ``/model rollback`` files
+    (it knows which version the alias goes back to)."""
+    return [t for t in policy.request_types if t.id != MODEL_ROLLBACK]
+
+
 def request_modal(policy: Policy, *, type_id: str, guilds: Sequence[str] = ()) -> dict[str, Any]:
-    """The request form: the type picker (changing it redraws the form with ``views.update``),
-    the type's fields, the justification and the policy's risk questions."""
-    rtype = policy.request_type(type_id) or policy.request_types[0]
-    types = [Option(value=t.id, text=t.label) for t in policy.request_types if t.id != MODEL_ROLLBACK]
-    picked = next(o for o in types if o.value == rtype.id)
+    """The request form for ``type_id`` (the first type the form offers if it offers no such type):
+    the type picker (changing it redraws the form with ``views.update``), the type's fields,
+    the justification and the policy's risk questions."""
+    offered = form_types(policy)
+    rtype = next((t for t in offered if t.id == type_id), offered[0])
+    types = [Option(value=t.id, text=t.label) for t in offered]
+    picked = types[offered.index(rtype)]
     blocks: list[Block] = [
         InputBlock(block_id="type", label="What do you need?", dispatch_action=True,
                    element=StaticSelectElement(action_id=TYPE_ACTION, options=types, initial_option=picked)),
     ]
     if rtype.description:
-        blocks.append(context(esc(rtype.description)))
+        blocks.append(context(escape(rtype.description)))
     for spec in rtype.fields:
         if spec.kind == "choice":
             element: Any = StaticSelectElement(action_id="value", options=[Option(value=c, text=c) for c in spec.choices])
@@ -297,7 +301,7 @@ def reason_modal(view: RequestView, *, callback_id: str) -> dict[str, Any]:
         type="modal", callback_id=callback_id, title="Reject request" if rejecting else "Comment",
         submit="Reject" if rejecting else "Post", close="Back", private_metadata=str(view.id),
         blocks=[
-            section(_cut(f"*{view.public_id} · {esc(view.type_label)}* — {summary(view)} from <@{view.requester}>")),
+            section(_cut(f"*{view.public_id} · {escape(view.type_label)}* — {summary(view)} from <@{view.requester}>")),
             InputBlock(block_id=block_id, label=label,
                        element=PlainTextInputElement(action_id="value", multiline=True, max_length=2000)),
         ],

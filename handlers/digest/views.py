@@ -1,7 +1,7 @@
 """Block Kit for the flywheel digest: the weekly post and the ``/factory digest preview`` reply.
 
 A dozen blocks whatever the figures: a header, the narrative, one section a stage (its
-figures as at most 7 fields, each a few dozen characters), the weakest stage, the thanks.
+figures as at most 8 fields, each a few dozen characters), the weakest stage, the thanks.
 A unit test renders the largest digest possible against Block Kit's limits
 (https://api.slack.com/reference/block-kit/blocks).
 """
@@ -22,7 +22,7 @@ def digest_message(digest: Digest, narrative: str) -> Message:
     """The digest as posted to a guild's channel or the org channel (and previewed)."""
     when = f"week {digest.week.week} so far" if digest.so_far else f"week {digest.week.week}"
     blocks: list[Block] = [
-        HeaderBlock(text=f"Flywheel digest — {digest.title} — {when}"[:150]),
+        HeaderBlock(text=f"Flywheel digest — {digest.title} — {when}"),  # guild names are at most 80 characters
         context(f"{digest.week.label} · {digest.week.days_text()}"),
         section(narrative),
         *[_stage(stage) for stage in digest.stages],
@@ -48,7 +48,7 @@ def thanks(contributors: tuple[str, ...]) -> str:
 
 def _stage(stage: Stage) -> SectionBlock:
     return SectionBlock(
-        text=MarkdownTextObject(text=f"{STAGE_EMOJI.get(stage.name, '')} *{stage.name}*".strip()),
+        text=MarkdownTextObject(text=f"{STAGE_EMOJI[stage.name]} *{stage.name}*"),
         fields=[MarkdownTextObject(text=_figure(line)) for line in stage.figures],
     )
 

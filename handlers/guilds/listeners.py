@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.guilds.members import ProfileError
@@ -22,9 +22,11 @@ from bot.services import Services
 from handlers import blocks as views
 from handlers.after_ack import AfterAckPool, ack_then
 from handlers.command_specs import UsageError
+from handlers.errors import Listeners
 from handlers.guilds import views as guild_views
 from handlers.guilds.slack import channel_id_of, user_id_of
 from handlers.home import publish_home
+from handlers.parsing import action_value, first_action, form_values, user_of, whole_number
 from handlers.slash import CommandContext, Reply, Routes, SubHandler, guarded
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,7 @@ def _query(args: tuple[str, ...]) -> GuildQuery:
 
 
 def list_guilds(ctx: CommandContext) -> Reply:
-    page = int(ctx.args[0]) - 1 if ctx.args and ctx.args[0].isdigit() else 0
+    page = (whole_number(ctx.args[0], low=1) or 1) - 1 if ctx.args else 0
     return guild_views.list_message(ctx.services.guilds.page(ctx.user_id, page))
 
 
@@ -139,7 +141,7 @@ ROUTES: Routes = {
 # -- buttons, modal, events ----------------------------------------------------------
 
 
-def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
+def register(app: Listeners, services: Services, after_ack: AfterAckPool) -> None:
     guilds = services.guilds
 
     def membership_button(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -147,12 +149,11 @@ def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
 
     def change_membership(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         """Join/Leave on a list page, a guild card or App Home: the same service as the commands."""
-        action = body["actions"][0]
-        user_id = body["user"]["id"]
-        slug, origin = guild_views.parse_button_value(action.get("value", ""))
+        user_id = user_of(body)
+        slug, origin = guild_views.parse_button_value(action_value(body))
         invite = None
         try:
-            if action["action_id"] == guild_views.JOIN_ACTION:
+            if first_action(body).get("action_id") == guild_views.JOIN_ACTION:
                 change = guilds.join(user_id, GuildQuery(text=slug), source="button")
                 invite = change.invite
                 notice = guild_views.join_notice(change.card, invite)
@@ -173,28 +174,27 @@ def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
         ack_then(ack, respond, after_ack, show_page, body, respond)
 
     def show_page(body: dict[str, Any], respond: Respond) -> None:
-        value = body["actions"][0].get("value", "0")
-        page = int(value) if value.isdigit() else 0
-        reply = guild_views.list_message(guilds.page(body["user"]["id"], page))
+        page = whole_number(action_value(body)) or 0
+        reply = guild_views.list_message(guilds.page(user_of(body), page))
         respond(replace_original=True, response_type="ephemeral", **reply)
 
     def open_profile(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        user_id = body["user"]["id"]
+        user_id = user_of(body)
         view = guild_views.profile_modal(services.members.profile(user_id))
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
         after_ack.submit(remember, services, user_id)
 
     def profile_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view.get("state", {}).get("values", {})
+        values = form_values(view)
 
         def text(field: str) -> str:
-            return (values.get(field, {}).get(field) or {}).get("value") or ""
+            state = values.get(field, {}).get(field)
+            value = state.get("value") if isinstance(state, dict) else None
+            return value if isinstance(value, str) else ""
 
         try:
-            saved = services.members.update_profile(
-                body["user"]["id"], teach_text=text("teach"), learn_text=text("learn")
-            )
+            saved = services.members.update_profile(user_of(body), teach_text=text("teach"), learn_text=text("learn"))
         except ProfileError as exc:
             ack(response_action="errors", errors=exc.problems)
             return
@@ -203,11 +203,11 @@ def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
     def channel_membership(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         """Joining or leaving a guild's channel joins or leaves the guild; no invitation back."""
         user_id, channel_id = event.get("user"), event.get("channel")
-        if not user_id or not channel_id or user_id == context.bot_user_id:
+        if not (isinstance(user_id, str) and isinstance(channel_id, str)) or user_id == context.bot_user_id:
             return
         # Namespaced: another capability may de-duplicate the same Slack event for its own purpose.
         event_key = "guilds:" + (body.get("event_id") or f"{channel_id}:{user_id}:{event.get('event_ts')}")
-        sync = guilds.channel_joined if event["type"] == "member_joined_channel" else guilds.channel_left
+        sync = guilds.channel_joined if event.get("type") == "member_joined_channel" else guilds.channel_left
         if sync(event_key=event_key, channel_id=channel_id, user_id=user_id) is not None:
             after_ack.submit(remember, services, user_id)
 
@@ -228,5 +228,5 @@ def _refreshed(guilds: GuildService, user_id: str, slug: str, origin: str | None
             return guild_views.info_message(guilds.info(user_id, GuildQuery(text=slug)), notice=notice)
         except GuildError:
             return views.message(notice, [views.section(notice)])
-    page = int(origin) if origin and origin.isdigit() else 0
+    page = whole_number(origin) or 0
     return guild_views.list_message(guilds.page(user_id, page), notice=notice)

@@ -27,6 +27,7 @@ from bot.guilds.members import Profile
 from bot.guilds.tags import MAX_TAGS
 from bot.text import plural
 from handlers.blocks import Message, context, message, section, when
+from handlers.parsing import escape, shorten
 
 JOIN_ACTION = "guild_join"
 LEAVE_ACTION = "guild_leave"
@@ -67,16 +68,6 @@ def _members(n: int) -> str:
     return plural(n, "member")
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _esc(text: str) -> str:
-    """People's text inside mrkdwn: Slack's three control characters escaped, so a guild named
-    ``<!channel>`` is just a name (https://api.slack.com/reference/surfaces/formatting#escaping)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _membership_button(card: GuildCard, origin: int | str | None) -> ButtonElement:
     if card.is_member:
         return ButtonElement(text="Leave", action_id=LEAVE_ACTION, value=button_value(card.slug, origin))
@@ -87,9 +78,9 @@ def _membership_button(card: GuildCard, origin: int | str | None) -> ButtonEleme
 
 def _guild_row(card: GuildCard, origin: int | str | None) -> SectionBlock:
     mark = " · :white_check_mark: you are a member" if card.is_member else ""
-    lines = [f"*{_esc(card.name)}* `{card.slug}` · <#{card.channel_id}>"]
+    lines = [f"*{escape(card.name)}* `{card.slug}` · <#{card.channel_id}>"]
     if card.description:
-        lines.append(_esc(_short(card.description, MAX_DESCRIPTION_SHOWN)))
+        lines.append(escape(shorten(card.description, MAX_DESCRIPTION_SHOWN)))
     lines.append(f"{_members(card.member_count)} · Leads: {_leads(card)}{mark}")
     return SectionBlock(
         block_id=f"guild:{card.slug}",
@@ -99,7 +90,7 @@ def _guild_row(card: GuildCard, origin: int | str | None) -> SectionBlock:
 
 
 def _tag_counts(tags: tuple[tuple[str, int], ...]) -> str:
-    return ", ".join(f"`{_esc(tag)}` ({n})" for tag, n in tags)
+    return ", ".join(f"`{escape(tag)}` ({n})" for tag, n in tags)
 
 
 # -- replies -----------------------------------------------------------------------
@@ -130,9 +121,9 @@ def list_message(page: GuildPage, *, notice: str | None = None) -> Message:
 def info_message(info: GuildInfo, *, notice: str | None = None) -> Message:
     card = info.card
     blocks: list[Block] = [section(notice)] if notice else []
-    blocks.append(HeaderBlock(text=_short(card.name, 150)))
+    blocks.append(HeaderBlock(text=shorten(card.name, 150)))
     if card.description:
-        blocks.append(section(_esc(_short(card.description, 2000))))
+        blocks.append(section(escape(shorten(card.description, 2000))))
     facts = [f"*Channel* <#{card.channel_id}> · *Slug* `{card.slug}` · {_members(card.member_count)}",
              f"*Leads* {_leads(card)}"]
     if info.top_skills:
@@ -147,31 +138,31 @@ def info_message(info: GuildInfo, *, notice: str | None = None) -> Message:
     )
     if card.is_member:
         blocks.append(context(":white_check_mark: You are a member."))
-    return message(f"{card.name} ({card.slug}): {_members(card.member_count)}", blocks)
+    return message(f"{escape(card.name)} ({card.slug}): {_members(card.member_count)}", blocks)
 
 
 def join_notice(card: GuildCard, invite: ChannelInvite) -> str:
     """What happened when joining, said plainly — above all when a lead has to act."""
     channel = f"<#{card.channel_id}>"
     if invite is ChannelInvite.INVITED:
-        return f":tada: You joined *{_esc(card.name)}* and I added you to {channel}."
+        return f":tada: You joined *{escape(card.name)}* and I added you to {channel}."
     if invite is ChannelInvite.ALREADY_IN:
-        return f":tada: You joined *{_esc(card.name)}*; you are already in {channel}."
+        return f":tada: You joined *{escape(card.name)}*; you are already in {channel}."
     if invite is ChannelInvite.UNREACHABLE:
         who = f"a lead of the guild ({_leads(card)})" if card.leads else "an admin (the guild has no leads yet)"
         return (
-            f"You joined *{_esc(card.name)}*, but I can't add you to {channel}: it is private and I am not in it. "
+            f"You joined *{escape(card.name)}*, but I can't add you to {channel}: it is private and I am not in it. "
             f"Ask {who} to type `/invite @factorybot` in {channel} so I can add members, or to add you by hand."
         )
     return (
-        f"You joined *{_esc(card.name)}*, but adding you to {channel} failed just now. "
+        f"You joined *{escape(card.name)}*, but adding you to {channel} failed just now. "
         "Join it from Slack's channel browser, or ask a lead to add you."
     )
 
 
 def leave_notice(card: GuildCard) -> str:
     return (
-        f"You left *{_esc(card.name)}*. I did not remove you from <#{card.channel_id}>: "
+        f"You left *{escape(card.name)}*. I did not remove you from <#{card.channel_id}>: "
         "if you want to leave the channel too, type `/leave` there."
     )
 
@@ -188,7 +179,7 @@ def left_message(change: MembershipChange) -> Message:
 
 def created_message(card: GuildCard, *, adopted: int, in_channel: bool) -> Message:
     """``/guild create``: the guild, and whether the bot could take its place in the channel."""
-    text = f":sparkles: Created *{_esc(card.name)}* (`{card.slug}`) with channel <#{card.channel_id}>."
+    text = f":sparkles: Created *{escape(card.name)}* (`{card.slug}`) with channel <#{card.channel_id}>."
     if in_channel:
         follow = (
             f"{plural(adopted, 'person', 'people')} already in the channel became members; "
@@ -206,13 +197,13 @@ def created_message(card: GuildCard, *, adopted: int, in_channel: bool) -> Messa
 
 def lead_changed_message(card: GuildCard, member_id: str, *, added: bool) -> Message:
     verb = "is now a lead" if added else "is no longer a lead"
-    text = f"<@{member_id}> {verb} of *{_esc(card.name)}*. Leads: {_leads(card)}."
+    text = f"<@{member_id}> {verb} of *{escape(card.name)}*. Leads: {_leads(card)}."
     return message(text, [section(text)])
 
 
 def archived_message(card: GuildCard) -> Message:
     text = (
-        f"Archived *{_esc(card.name)}* (`{card.slug}`). "
+        f"Archived *{escape(card.name)}* (`{card.slug}`). "
         f"The history of its {_members(card.member_count)} is kept; "
         "it no longer appears in `/guild list`."
     )
@@ -275,8 +266,8 @@ def profile_modal(profile: Profile) -> dict[str, Any]:
 
 
 def profile_saved_view(profile: Profile) -> dict[str, Any]:
-    teach = ", ".join(f"`{_esc(t)}`" for t in profile.teach) or "_nothing yet_"
-    learn = ", ".join(f"`{_esc(t)}`" for t in profile.learn) or "_nothing yet_"
+    teach = ", ".join(f"`{escape(t)}`" for t in profile.teach) or "_nothing yet_"
+    learn = ", ".join(f"`{escape(t)}`" for t in profile.learn) or "_nothing yet_"
     blocks: list[Block] = [
         section(":white_check_mark: Saved."),
         section(f"*You can teach* {teach}"),  # ≤ 25 tags of ≤ 64 characters: well under 3000

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 
 from bot.mentoring.service import MentoringError
 from bot.services import Services
 from handlers import blocks as views
 from handlers.after_ack import AfterAckPool, ack_then
 from handlers.command_specs import UsageError
+from handlers.errors import Listeners
 from handlers.guilds.listeners import remember
 from handlers.guilds.slack import user_id_of
 from handlers.mentoring import views as mentoring_views
+from handlers.parsing import action_value, first_action, user_of, whole_number
 from handlers.slash import CommandContext, Reply, Routes, SubHandler, guarded
 from storage.models import utcnow
 
@@ -99,21 +101,20 @@ ROUTES: Routes = {
 }
 
 
-def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
+def register(app: Listeners, services: Services, after_ack: AfterAckPool) -> None:
     def checkin_answer(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack_then(ack, respond, after_ack, record_answer, body, respond)
 
     def record_answer(body: dict[str, Any], respond: Respond) -> None:
         """A "Did you meet?" button: one answer per person and match; a repeat click changes nothing."""
-        action = body["actions"][0]
-        answer = action["action_id"].removeprefix("mentoring_checkin_")
-        user_id = body["user"]["id"]
+        answer = str(first_action(body).get("action_id", "")).removeprefix("mentoring_checkin_")
+        user_id = user_of(body)
+        match_id = whole_number(action_value(body), low=1)
         try:
-            match_id = int(action.get("value", ""))
+            if match_id is None:
+                raise MentoringError("This check-in button is broken; please answer with `/mentor status`.")
             outcome = services.rounds.record_answer(match_id=match_id, member_id=user_id, answer=answer)
             reply = mentoring_views.answered_message(user_id, answer, changed=outcome.changed)
-        except ValueError:
-            reply = views.error_message("This check-in button is broken; please answer with `/mentor status`.")
         except MentoringError as exc:
             reply = views.error_message(str(exc))
         respond(response_type="ephemeral", replace_original=False, **reply)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 
 from bot.approvals.model import ApprovalError
 from bot.models.gateway import MlflowError
@@ -21,6 +21,8 @@ from handlers.after_ack import AfterAckPool, ack_then
 from handlers.approvals import views as approval_views
 from handlers.approvals.listeners import route_new
 from handlers.blocks import error_message
+from handlers.parsing import action_value, quoted, whole_number
+from handlers.errors import Listeners
 from handlers.models import views
 from handlers.slash import CommandContext, Reply, Routes, SubHandler, after_ack
 
@@ -53,8 +55,8 @@ def list_models(ctx: CommandContext) -> Reply:
 
 def status(ctx: CommandContext) -> Reply:
     name, *version = _one_name(ctx, extra=1)
-    if version and not version[0].isdigit():
-        raise ModelCommandError(f"`{version[0]}` is not a version number.")
+    if version and whole_number(version[0], low=1) is None:
+        raise ModelCommandError(f"`{quoted(version[0])}` is not a version number.")
     return views.status(ctx.services.models.status(name, version[0] if version else None))
 
 
@@ -112,15 +114,18 @@ ROUTES: Routes = {
 }
 
 
-def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
+def register(app: Listeners, services: Services, after_ack: AfterAckPool) -> None:
     def next_page(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack_then(ack, respond, after_ack, _page, body, respond)
 
     def _page(body: dict[str, Any], respond: Respond) -> None:
         try:
-            value = json.loads(body["actions"][0]["value"])
-            page = services.models.list_models(name_filter=value["f"], page_token=value["t"])
-            reply = views.model_list(page, name_filter=value["f"])
+            value = json.loads(action_value(body))
+            name_filter, token = value["f"], value["t"]
+            if not (isinstance(name_filter, str) and isinstance(token, str)):
+                raise TypeError("not a page of /model list")
+            reply = views.model_list(services.models.list_models(name_filter=name_filter, page_token=token),
+                                     name_filter=name_filter)
         except MlflowError as exc:
             reply = views.mlflow_problem(exc)
         except (KeyError, ValueError, TypeError):

@@ -11,6 +11,7 @@ from bot.models.gateway import MlflowError, ModelPage, NotFound
 from bot.models.registry import DeploymentRecord, StatusReport
 from bot.text import plural
 from handlers.blocks import Message, context, error_message, message, section, when
+from handlers.parsing import escape, quoted, shorten
 from bot.models.webhooks import MlflowEvent
 
 MODEL_LIST_PAGE_ACTION = "model_list_page"
@@ -21,13 +22,13 @@ def _aliases(aliases: dict[str, str]) -> str:
 
 
 def model_list(page: ModelPage, *, name_filter: str) -> Message:
+    hint = f" matching `{quoted(name_filter)}`" if name_filter else ""
     if not page.models:
-        hint = f" matching `{name_filter}`" if name_filter else ""
         return message(f"No registered models{hint}.", [section(f"No registered models{hint}.")])
-    blocks: list[Block] = [section(f"*Registered models*{f' matching `{name_filter}`' if name_filter else ''}")]
+    blocks: list[Block] = [section(f"*Registered models*{hint}")]
     for m in page.models:
         latest = f"latest v{m.latest_version}" if m.latest_version else "no versions"
-        blocks.append(section(f"*{m.name}* — {latest}; {_aliases(m.aliases)}"))
+        blocks.append(section(f"*{escape(m.name)}* — {latest}; {_aliases(m.aliases)}"))
     if page.next_token:
         value = json.dumps({"f": name_filter, "t": page.next_token})
         blocks.append(ActionsBlock(elements=[ButtonElement(text="Next page", action_id=MODEL_LIST_PAGE_ACTION, value=value)]))
@@ -40,7 +41,7 @@ def status(report: StatusReport) -> Message:
     blocks: list[Block] = [
         HeaderBlock(text=m.name[:150]),
         section(f"*Aliases:* {_aliases(m.aliases)}\n*Latest version:* {m.latest_version or '—'}"
-                + (f"\n{m.description}" if m.description else "")),
+                + (f"\n{escape(shorten(m.description, 2000))}" if m.description else "")),
     ]
     created = when(v.created_at)
     metrics = ", ".join(f"{k} {val:.4g}" for k, val in v.metrics.items()) or "no metrics logged"
@@ -101,6 +102,7 @@ def mlflow_problem(exc: MlflowError) -> Message:
 
 
 def watch_result(name: str, channel_id: str, changed: bool, *, watching: bool) -> Message:
+    name = quoted(name, limit=255)
     if watching:
         text = (f"<#{channel_id}> now gets `{name}`'s new versions, alias moves and deployments."
                 if changed else f"<#{channel_id}> already watches `{name}`.")

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.services import Services
@@ -26,6 +26,8 @@ from bot.showtell.service import check_link
 from handlers import blocks
 from handlers.after_ack import BUSY_TEXT, AfterAckPool, ack_then
 from handlers.command_specs import UsageError
+from handlers.errors import Listeners
+from handlers.parsing import action_value, first_action, form_values, user_of, whole_number
 from handlers.showtell import views
 from handlers.slash import CommandContext, Reply, Routes, SubHandler, guarded
 
@@ -114,8 +116,9 @@ ROUTES: Routes = {
 
 def _value(values: dict[str, Any], block: str) -> str:
     """What a person put in a form's input block: text, a selected option or a time."""
-    state = (values.get(block) or {}).get(block) or {}
-    selected = state.get("selected_option") or {}
+    state = (values.get(block) or {}).get(block)
+    state = state if isinstance(state, dict) else {}
+    selected = state.get("selected_option") if isinstance(state.get("selected_option"), dict) else {}
     return str(state.get("value") or selected.get("value") or state.get("selected_time") or "").strip()
 
 
@@ -126,11 +129,11 @@ def schedule_text(values: dict[str, Any]) -> str:
             f"{' ' + zone if zone else ''} slots={_value(values, 'slots')} minutes={_value(values, 'minutes')}")
 
 
-def _int(text: str) -> int:
-    return int(text) if text.isdigit() else 0
+def _int(text: object) -> int:
+    return whole_number(text) or 0
 
 
-def register(app: App, services: Services, after_ack: AfterAckPool) -> None:
+def register(app: Listeners, services: Services, after_ack: AfterAckPool) -> None:
     _register_modals(app, services, after_ack)
     _register_buttons(app, services, after_ack)
 
@@ -145,19 +148,19 @@ def _then_update(ack: Ack, client: WebClient, view: dict[str, Any], pool: AfterA
             reply = work()
         except ShowTellError as exc:
             reply = views.notice_message(f":warning: {exc}")
-        client.views_update(view_id=view["id"], view=views.notice_modal(title, reply))
+        client.views_update(view_id=view.get("id"), view=views.notice_modal(title, reply))
 
     accepted = pool.submit(run)
     note = ":hourglass_flowing_sand: On it…" if accepted else f":warning: {BUSY_TEXT}"
     ack(response_action="update", view=views.notice_modal(title, views.notice_message(note)))
 
 
-def _register_modals(app: App, services: Services, after_ack: AfterAckPool) -> None:
+def _register_modals(app: Listeners, services: Services, after_ack: AfterAckPool) -> None:
     showtell = services.showtell
 
     def propose_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """Booking is a few database statements: answered in the ack, field by field."""
-        values, user_id = view["state"]["values"], body["user"]["id"]
+        values, user_id = form_values(view), user_of(body)
         try:
             booked = showtell.propose(user_id, session_id=_int(_value(values, "session")),
                                       title=_value(values, "title"), abstract=_value(values, "abstract"),
@@ -168,7 +171,7 @@ def _register_modals(app: App, services: Services, after_ack: AfterAckPool) -> N
         ack(response_action="update", view=views.booked_view(booked, zone=known_zone(services, user_id)))
 
     def schedule_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        user_id, text = body["user"]["id"], schedule_text(view["state"]["values"])
+        user_id, text = user_of(body), schedule_text(form_values(view))
         try:
             parse_schedule(text, default_zone=services.zone)
         except ScheduleError as exc:
@@ -176,20 +179,20 @@ def _register_modals(app: App, services: Services, after_ack: AfterAckPool) -> N
             return
 
         def save() -> dict[str, Any]:
-            done = showtell.schedule(user_id, view["private_metadata"], text)
+            done = showtell.schedule(user_id, str(view.get("private_metadata") or ""), text)
             return views.scheduled_message(done, zone=known_zone(services, user_id))
 
         _then_update(ack, client, view, after_ack, save, title="Show-and-tell schedule")
 
     def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         try:
-            url = check_link(_value(view["state"]["values"], "link"))
+            url = check_link(_value(form_values(view), "link"))
         except ShowTellError as exc:
             ack(response_action="errors", errors={"link": str(exc)})
             return
 
         def share() -> dict[str, Any]:
-            shared = showtell.share_link(body["user"]["id"], _int(view["private_metadata"]), url)
+            shared = showtell.share_link(user_of(body), _int(view.get("private_metadata")), url)
             return views.link_shared_message(shared)
 
         _then_update(ack, client, view, after_ack, share, title="Share your talk")
@@ -199,7 +202,7 @@ def _register_modals(app: App, services: Services, after_ack: AfterAckPool) -> N
     app.view(views.LINK_CALLBACK)(link_submitted)
 
 
-def _register_buttons(app: App, services: Services, after_ack: AfterAckPool) -> None:
+def _register_buttons(app: Listeners, services: Services, after_ack: AfterAckPool) -> None:
     showtell = services.showtell
 
     def refused(respond: Respond, exc: ShowTellError) -> None:
@@ -211,13 +214,14 @@ def _register_buttons(app: App, services: Services, after_ack: AfterAckPool) -> 
     def give_kudos(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         """One per person and talk; the agenda's count is redrawn in place."""
         try:
-            given = showtell.kudos(body["user"]["id"], _int(body["actions"][0].get("value", "")))
+            given = showtell.kudos(user_of(body), _int(action_value(body)))
         except ShowTellError as exc:
             refused(respond, exc)
             return
-        container = body.get("container") or {}
-        client.chat_update(channel=container["channel_id"], ts=container["message_ts"],
-                           **views.agenda_message(given.session))
+        container = body.get("container") if isinstance(body.get("container"), dict) else {}
+        if container.get("channel_id") and container.get("message_ts"):  # the agenda the click came from
+            client.chat_update(channel=container["channel_id"], ts=container["message_ts"],
+                               **views.agenda_message(given.session))
         if not given.added:
             respond(response_type="ephemeral", replace_original=False, **views.kudos_notice(given))
 
@@ -225,10 +229,10 @@ def _register_buttons(app: App, services: Services, after_ack: AfterAckPool) -> 
         ack_then(ack, respond, after_ack, answer_offer, body, respond)
 
     def answer_offer(body: dict[str, Any], respond: Respond) -> None:
-        action, user_id = body["actions"][0], body["user"]["id"]
+        user_id = user_of(body)
         try:
-            answer = showtell.answer_offer(user_id, _int(action.get("value", "")),
-                                           accept=action["action_id"] == views.ACCEPT_ACTION)
+            answer = showtell.answer_offer(user_id, _int(action_value(body)),
+                                           accept=first_action(body).get("action_id") == views.ACCEPT_ACTION)
         except ShowTellError as exc:
             refused(respond, exc)
             return
@@ -236,19 +240,19 @@ def _register_buttons(app: App, services: Services, after_ack: AfterAckPool) -> 
 
     def open_link(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        talk_id = _int(body["actions"][0].get("value", ""))
-        client.views_open(trigger_id=body["trigger_id"], view=views.link_modal(talk_id))
+        talk_id = _int(action_value(body))
+        client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=views.link_modal(talk_id))
 
     def open_proposal(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Propose from App Home or a channel's nudge: the same modal as ``/showtell propose``."""
         ack()
-        user_id = body["user"]["id"]
+        user_id = user_of(body)
         try:
-            form = showtell.proposal_form(body["actions"][0].get("value", ""))
+            form = showtell.proposal_form(action_value(body))
             view = views.propose_modal(form, zone=known_zone(services, user_id))
         except ShowTellError as exc:
             view = views.notice_modal("Propose a talk", views.notice_message(f":warning: {exc}"))
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
 
     app.action(views.KUDOS_ACTION)(kudos_clicked)
     app.action(views.ACCEPT_ACTION)(offer_clicked)

@@ -52,6 +52,7 @@ from bot.showtell.model import (
 from bot.showtell.schedule import WEEKDAYS
 from bot.text import plural
 from handlers.blocks import Message, context, message, section
+from handlers.parsing import escape as _esc, shorten as _short  # people's text in mrkdwn
 
 KUDOS_ACTION = "showtell_kudos"
 ACCEPT_ACTION, PASS_ACTION = "showtell_offer_accept", "showtell_offer_pass"
@@ -68,15 +69,6 @@ def zone_of(tz: str | None, fallback: ZoneInfo) -> ZoneInfo:
         return ZoneInfo(tz) if tz else fallback
     except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
         return fallback
-
-
-def _esc(text: str) -> str:
-    """People's text inside mrkdwn: Slack's three control characters escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _everyone_sees(at: datetime, zone: ZoneInfo) -> str:
@@ -125,7 +117,7 @@ def scheduled_message(done: Scheduled, *, zone: ZoneInfo) -> Message:
     if done.cancelled_talks:
         lines.append(f"{plural(done.cancelled_talks, 'talk')} cancelled with their sessions; "
                      "the presenters were told.")
-    return message(f"{done.guild_name} show-and-tell scheduled: {done.schedule}", [section(t) for t in lines])
+    return message(f"{_esc(done.guild_name)} show-and-tell scheduled: {done.schedule}", [section(t) for t in lines])
 
 
 def skipped_message(done: Skipped) -> Message:
@@ -248,7 +240,7 @@ def agenda_message(card: SessionCard) -> Message:
         blocks.append(SectionBlock(block_id=f"talk:{talk.id}", text=MarkdownTextObject(text=text), accessory=kudos))
     blocks.append(context("Presenters: after the session I'll ask you for a recording or slides link; "
                           "it will appear in this thread."))
-    return message(f"Show-and-tell today in {card.guild_name}: {plural(len(card.talks), 'talk')}", blocks)
+    return message(f"Show-and-tell today in {_esc(card.guild_name)}: {plural(len(card.talks), 'talk')}", blocks)
 
 
 def nudge_message(card: SessionCard) -> Message:
@@ -264,7 +256,7 @@ def reminder_message(reminder: Reminder) -> Message:
     text = (f":spiral_calendar_pad: Reminder: you present *{_esc(talk.title)}* ({talk.minutes} min) at "
             f"*{_esc(card.guild_name)}* show-and-tell on {when(card.starts_at, reminder.zone)} (your time), "
             f"in <#{card.channel_id}>. Can't make it? `/showtell cancel {talk.id}` frees the slot for someone else.")
-    return message(f"Reminder: {talk.title} at {card.guild_name} show-and-tell", [section(text)])
+    return message(f"Reminder: {_esc(talk.title)} at {_esc(card.guild_name)} show-and-tell", [section(text)])
 
 
 def offer_message(offer: SlotOffer) -> Message:
@@ -276,7 +268,7 @@ def offer_message(offer: SlotOffer) -> Message:
         ButtonElement(text="Pass", action_id=PASS_ACTION, value=str(offer.entry_id)),
     ])
     note = context(f"Held for you until {when(offer.expires_at, offer.zone)}; then it goes to the next person waiting.")
-    return message(f"A slot opened at {card.guild_name} show-and-tell", [section(text), buttons, note])
+    return message(f"A slot opened at {_esc(card.guild_name)} show-and-tell", [section(text), buttons, note])
 
 
 def offer_answered_message(answer: OfferAnswer, *, zone: ZoneInfo) -> Message:
@@ -294,13 +286,13 @@ def link_request_message(request: LinkRequest) -> Message:
     text = (f":clap: Thanks for presenting *{_esc(talk.title)}* at *{_esc(request.session.guild_name)}* "
             "show-and-tell! Share a recording or your slides and I'll post the link in the agenda's thread.")
     button = ButtonElement(text="Share a link", action_id=LINK_ACTION, value=str(talk.id), style="primary")
-    return message(f"Share the link of {talk.title}", [SectionBlock(text=MarkdownTextObject(text=text),
+    return message(f"Share the link of {_esc(talk.title)}", [SectionBlock(text=MarkdownTextObject(text=text),
                                                                      accessory=button)])
 
 
 def link_posted_message(shared: SharedLink) -> Message:
     text = f":link: <@{shared.talk.presenter}> shared *{_esc(shared.talk.title)}*: {shared.url}"
-    return message(f"{shared.talk.title}: {shared.url}", [section(text)])
+    return message(f"{_esc(shared.talk.title)}: {shared.url}", [section(text)])
 
 
 def cancel_notice_message(notice: CancelNotice) -> Message:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.runtime.bootstrap import bootstrap
+from bot.runtime.bootstrap import Bot, bootstrap
 from bot.approvals.policy_file import parse_policy
 from bot.runtime.server import start_in_thread
 from bot.runtime.settings import Settings
@@ -175,6 +175,21 @@ def test_submitting_the_form_files_and_routes_the_request(
     shown = texts(post.params)
     assert "claims-2024" in shown and "We need it for the Q4 launch" in shown
     assert "Does it touch personal data? *no*" in shown
+
+
+def test_submitting_the_same_form_twice_keeps_it_open_with_the_pending_request(
+    signed: SlackRequestBuilder, bot: Bot, database: Database
+) -> None:
+    form = dict(callback_id="approval_request", user_id=MEMBER, private_metadata=json.dumps({"type": "data_access"}),
+                values=_form("data_access", {"dataset": "claims-2024",
+                                             "access": {"type": "static_select", "selected_option": {"value": "read"}}}))
+    assert signed.view_submission(**form).text == ""
+    again = signed.view_submission(**form).json()  # a double click on Submit
+    assert again["response_action"] == "errors"
+    assert "You already asked for this: AR-1 is still pending" in again["errors"]["type"]
+    bot.drain()
+    with database.unit_of_work() as uow:
+        assert [r.public_id for r in list_requests(uow.session)] == ["AR-1"]
 
 
 def test_form_problems_come_back_under_their_fields(signed: SlackRequestBuilder, database: Database) -> None:

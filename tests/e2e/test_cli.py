@@ -230,8 +230,8 @@ def test_a_heroku_style_postgres_url_reaches_the_database(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("database", ["postgresql", "sqlite"])
-@pytest.mark.parametrize(
-    "command", ["serve", "run", "scheduler", "sandbox", "jobs list", "db current", "db upgrade"]
+@pytest.mark.parametrize(  # not the sandbox: it keeps its own database (tests/e2e/test_sandbox.py)
+    "command", ["serve", "run", "scheduler", "jobs list", "db current", "db upgrade"]
 )
 def test_an_unreachable_database_is_the_same_line_for_every_command(
     tmp_path: Path, command: str, database: str

@@ -105,6 +105,24 @@ def test_a_second_rollback_does_not_undo_the_first_and_moving_on_is_a_deployment
     assert "Filed *AR-3*" in back and "Risk *medium*: needs 1 approval from *admins*" in back
 
 
+def test_a_deployment_form_for_a_version_mlflow_lacks_is_refused_in_the_service(
+    signed, database, mlflow_client, model_name  # noqa: ANN001
+) -> None:
+    """The same check as `/model deploy`, whatever way the request comes in (here: the form)."""
+    import json
+
+    from tests.e2e.test_approvals import _all_requests, _form
+
+    seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}, {"auc": 0.9}])
+    resp = signed.view_submission(
+        callback_id="approval_request", user_id=MEMBER, private_metadata=json.dumps({"type": "model_deployment"}),
+        values=_form("model_deployment", {"model": model_name, "version": "999", "alias": "production"}),
+    )
+    assert resp.json() == {"response_action": "errors",
+                           "errors": {"field:version": f"`{model_name}` has no version 999. Did you mean `2`, `1`?"}}
+    assert _all_requests(database) == []
+
+
 def test_an_alias_outside_the_policy_is_refused(signed, slack, mlflow_client, model_name) -> None:  # noqa: ANN001
     seed_model(mlflow_client, model_name, versions=[{"auc": 0.8}])
     body = model_deploy(signed, slack, f"{model_name} 1 to prod", user=MEMBER)

@@ -81,7 +81,7 @@ def test_a_bug_gets_a_civil_answer_not_a_500(bot_settings: Settings, database: D
         server.stop()
         bot.close()
     assert resp.status_code == 200
-    assert "Something went wrong on my side" in resp.json()["text"]
+    assert "I could not finish this (ref `" in resp.json()["text"]
     assert "secret internals" not in resp.text
 
 

@@ -1,4 +1,4 @@
-"""digest: the ledger of flywheel digests posted, one per (channel, ISO week)
+"""digest: the ledger of flywheel digests posted, one per (channel, ISO week); an activity index by subject
 
 Revision ID: 0009
 Revises: 0005
@@ -32,7 +32,10 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=False),
         sa.UniqueConstraint("channel_id", "week", name="uq_digest_posts_channel_week"),
     )
+    # "Decided within SLA" asks, per decision, whether its request had an SLA breach.
+    op.create_index("ix_activity_kind_subject", "activity_events", ["kind", "subject"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_activity_kind_subject", "activity_events")
     op.drop_table("digest_posts")
