@@ -133,9 +133,12 @@ def _log_error(error: Exception, body: dict[str, Any]) -> None:
 def _clean_text(body: dict[str, Any], next_: Callable[[], Any]) -> Any:
     """Control characters out of every text a payload carries, before any listener reads it
     (PostgreSQL refuses NUL; nothing shown to people needs them); a payload whose ids Slack
-    could not have sent is refused with a 400."""
-    cleaned(body)
-    if not plausible(body):
-        log.warning("refused a request whose ids are not Slack's (type %s)", str(body.get("type"))[:40])
+    could not have sent (or nested past reason) is refused with a 400."""
+    try:
+        readable = plausible(cleaned(body))
+    except RecursionError:
+        readable = False
+    if not readable:
+        log.warning("refused a request of a shape Slack never sends (type %s)", str(body.get("type"))[:40])
         return BoltResponse(status=400, body="")
     return next_()

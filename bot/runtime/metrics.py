@@ -69,7 +69,7 @@ def request_kind(body: bytes) -> str:
             return "command"
         payload = json.loads(form["payload"][0])
         return _INTERACTIVE.get(payload.get("type"), "other")
-    except (ValueError, KeyError, AttributeError, TypeError):
+    except (ValueError, KeyError, AttributeError, TypeError, RecursionError):  # JSON nested past reason
         return "other"
 
 

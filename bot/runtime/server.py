@@ -173,11 +173,13 @@ class RunningServer:
     def stop(self) -> None:
         from waitress import wasyncore
 
-        # Close every channel from inside the loop's own thread (waitress's trigger runs the
-        # thunk there); closing sockets under a running select() from here would race it.
+        # Let the requests in progress finish first: a worker that completes one pulls the
+        # trigger, which must still be open.  Then close every channel from inside the loop's
+        # own thread (the trigger runs the thunk there); closing sockets under a running
+        # select() from here would race it.
+        self._server.task_dispatcher.shutdown()
         self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
         self._thread.join(timeout=5)
-        self._server.task_dispatcher.shutdown()
 
 
 def start_in_thread(wsgi: WSGIApp, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> RunningServer:

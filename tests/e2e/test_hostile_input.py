@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from urllib.parse import urlencode
 
 import pytest
 
@@ -309,3 +310,16 @@ def test_a_listener_failing_after_its_ack_is_logged_once_and_answered_at_once(
     told = slack.calls("chat.postMessage")[-1].params
     assert told["channel"] == MEMBER and "I could not finish this (ref `" in told["text"]
     assert "secret internals" not in told["text"]
+
+
+def test_a_payload_nested_past_reason_is_refused_with_400(
+    bot: Bot, signed: SlackRequestBuilder, slack: SlackStandIn, caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = payload_of(signed.build_block_actions(action_id="guild_join", value="mlops", user_id=MEMBER,
+                                                 channel_id="C0GENERAL"))
+    for depth in (900, 100_000):
+        deep = json.dumps({**body, "state": {"values": {}}})[:-1] + ', "deep": ' + "[" * depth + "]" * depth + "}"
+        resp = signed.send(urlencode({"payload": deep}).encode(), {"Content-Type": "application/x-www-form-urlencoded"})
+        assert resp.status_code in (200, 400)
+    bot.drain()
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -107,13 +107,11 @@ CALLBACKS = [approvals.REQUEST_CALLBACK, approvals.REJECT_CALLBACK, approvals.CO
 JUNK = st.one_of(st.none(), st.integers(), st.booleans(), st.lists(st.integers(), max_size=2),
                  st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2))
 VALUE = st.one_of(WORD, LONG, JUNK, st.sampled_from(["mlops:0", "mlops:info", "mlops:²", '{"f": "", "t": 1}', "[]"]))
-ACTION = st.one_of(
-    st.fixed_dictionaries({"action_id": st.sampled_from(ACTION_IDS), "type": st.just("button")},
-                          optional={"value": VALUE, "block_id": WORD, "selected_option": JUNK | st.fixed_dictionaries(
-                              {"value": VALUE})}),
-    JUNK,
+ACTION = st.fixed_dictionaries(
+    {"action_id": st.sampled_from(ACTION_IDS), "type": st.just("button")},
+    optional={"value": VALUE, "block_id": WORD, "selected_option": JUNK | st.fixed_dictionaries({"value": VALUE})},
 )
-ACTIONS = st.one_of(st.lists(ACTION, min_size=1, max_size=2), JUNK)
+ACTIONS = st.one_of(st.lists(ACTION, min_size=1, max_size=2), st.lists(ACTION | JUNK, max_size=2), JUNK)
 CONTAINER = st.sampled_from(["message", "view", "none"])
 STATE = st.one_of(JUNK, st.dictionaries(st.sampled_from(["teach", "learn", "justification", "reason", "comment",
                                                          "title", "session", "link", "field:model", "type"]),

@@ -503,3 +503,32 @@ def test_peer_pairing_is_near_the_best_pairing(seed: int) -> None:
     )
     best = best_pairing(members, history, avoid)
     assert got[:3] == best[:3] and got[3] >= 0.995 * best[3]
+
+
+# --- the package's structure ----------------------------------------------------------
+
+LAYERS = ["people", "fit", "graph", "solve", "peers", "match"]  # each may import only those before it
+
+
+def test_the_matching_modules_import_one_another_in_one_direction() -> None:
+    import ast
+
+    package = ROOT / "bot" / "mentoring" / "matching"
+    assert sorted(p.stem for p in package.glob("*.py")) == sorted([*LAYERS, "__init__"])
+    for layer, name in enumerate(LAYERS):
+        tree = ast.parse((package / f"{name}.py").read_text())
+        imported = {
+            node.module.rsplit(".", 1)[1]
+            for node in ast.walk(tree)  # TYPE_CHECKING blocks included
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bot.mentoring.matching.")
+        }
+        assert imported <= set(LAYERS[:layer]), f"{name} imports {sorted(imported - set(LAYERS[:layer]))}"
+
+
+def test_the_package_exports_what_match_does() -> None:
+    import bot.mentoring.matching as package
+    from bot.mentoring.matching import match, people
+
+    assert package.__doc__ and set(package.__all__) == set(match.__all__)
+    assert all(getattr(package, name) is getattr(match, name) for name in match.__all__)
+    assert match.Person is people.Person and match.MatchingRules is people.MatchingRules

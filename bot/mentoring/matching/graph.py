@@ -87,7 +87,8 @@ class Round:
         return [[0]] + [[weight * k // n for k in range(n + 1)] for n in range(1, largest + 1)]
 
 
-FRESH = 1 << 14  # in a score: the pair did not meet within the cooldown
+FRESH_SHIFT = 14
+FRESH = 1 << FRESH_SHIFT  # in a score: the pair did not meet within the cooldown
 POINTS = FRESH - 1  # in a score: the fit points (FULL_FIT < 2**14)
 PRIORITY = FRESH << 1  # in a rank key only: the partner was left out last round
 
@@ -126,36 +127,20 @@ def mentoring_candidates(mentors: Side, mentees: Side, rnd: Round) -> Candidates
     fallbacks = 0 if rnd.require_shared_skill else rules.fallbacks
     learn_count = [m.bit_count() for m in mentees.learn]
     table = rnd.skill_table(max(learn_count, default=0))
-    # Skill points are the share of the mentee's goals the mentor teaches, whoever picks.
-    pick_mentors = _Ranker(rnd, mentors, mentors.teach, table)
-    pick_mentees = _Ranker(rnd, mentees, mentees.learn, table, partner_counts=learn_count)
-    teachers = PartnerIndex(mentors.teach, mentors.profile, rnd.profiles, mentors.rank)
-    learners = PartnerIndex(mentees.learn, mentees.profile, rnd.profiles, mentees.rank)
-    if fallbacks:  # then people left out last round are worth pairing with anyone: look at some
-        first_teachers = PartnerIndex(mentors.teach, mentors.profile, rnd.profiles, mentors.rank, only=mentors.priority)
-        first_learners = PartnerIndex(mentees.learn, mentees.profile, rnd.profiles, mentees.rank, only=mentees.priority)
+    # Skill points are the share of the mentee's goals that the mentor teaches, whoever picks.
+    teachers = _Ranker(rnd, mentors, mentors.teach, table, _CHOOSER)
+    learners = _Ranker(rnd, mentees, mentees.learn, table, _PARTNER, counts=learn_count)
     out = Candidates([[] for _ in mentors.ids], [[] for _ in mentors.ids])
     for m in range(len(mentees)):
-        learn, profile, start = mentees.learn[m], mentees.profile[m], mentees.rank[m]
-        pool = teachers.pool(learn, profile, start, budget)
-        if fallbacks:
-            pool += teachers.fallbacks(profile, start, fallbacks * (1 + 3 * mentees.priority[m]))
-            pool += first_teachers.fallbacks(profile, start, fallbacks)
-        picked, scores = pick_mentors.best(mentees, m, learn, pool, one_skill=not fallbacks and _one_bit(learn))
-        if not picked and (pool or fallbacks):
-            everyone = list(range(len(mentors))) if fallbacks else teachers.everyone_sharing(learn)
-            picked, scores = pick_mentors.best(mentees, m, learn, everyone)
+        # People left out last round are worth pairing with anyone: some of them are looked at.
+        wants = (fallbacks * (1 + 3 * mentees.priority[m]), fallbacks)
+        picked, scores = teachers.pick(mentees, m, mentees.learn[m], budget, wants)
         for x, score in zip(picked, scores):
             out.partners[x].append(m)
             out.scores[x].append(score)
-
     for x in range(len(mentors)):
-        teach, profile, start = mentors.teach[x], mentors.profile[x], mentors.rank[x]
-        pool = learners.pool(teach, profile, start, budget)
-        if fallbacks:
-            pool += learners.fallbacks(profile, start, fallbacks * (1 + 3 * mentors.priority[x]))
-            pool += first_learners.fallbacks(profile, start, fallbacks * mentors.people[x].capacity)
-        picked, scores = pick_mentees.best(mentors, x, teach, pool, one_skill=not fallbacks and _one_bit(teach))
+        wants = (fallbacks * (1 + 3 * mentors.priority[x]), fallbacks * mentors.people[x].capacity)
+        picked, scores = learners.pick(mentors, x, mentors.teach[x], budget, wants, rescan=False)
         mine = out.partners[x]
         chosen = set(mine)  # by mentees
         for m, score in zip(picked, scores):
@@ -171,110 +156,181 @@ def peer_candidates(members: Side, rnd: Round) -> Candidates:
     fallbacks = 0 if rnd.require_shared_skill else rules.fallbacks
     counts = [m.bit_count() for m in members.interest]
     # Skill points are the overlap coefficient: shared interests over the smaller count.
-    pick = _Ranker(rnd, members, members.interest, rnd.skill_table(max(counts, default=0)), partner_counts=counts, smaller=True)
-    index = PartnerIndex(members.interest, members.profile, rnd.profiles, members.rank)
+    # Pools are a large share of a guild, and most share several interests: keys in full.
+    pick = _Ranker(
+        rnd, members, members.interest, rnd.skill_table(max(counts, default=0)), _SMALLER, counts=counts, keyed=False,
+    )
     out = Candidates([], [])
     for a in range(len(members)):
-        mine, profile, start = members.interest[a], members.profile[a], members.rank[a]
-        pool = index.pool(mine, profile, start, budget)
-        if fallbacks:
-            pool += index.fallbacks(profile, start, fallbacks + 1)  # +1: the pool may hold oneself
-        partners, scores = pick.best(members, a, mine, pool)
-        if not partners and (pool or fallbacks):
-            everyone = list(range(len(members))) if fallbacks else index.everyone_sharing(mine)
-            partners, scores = pick.best(members, a, mine, everyone)
+        wants = (fallbacks + 1 if fallbacks else 0, 0)  # +1: the pool may hold oneself
+        partners, scores = pick.pick(members, a, members.interest[a], budget, wants)
         out.partners.append(partners)
         out.scores.append(scores)
     return out
 
 
-def _one_bit(mask: int) -> bool:
-    return mask & (mask - 1) == 0
+_CHOOSER, _PARTNER, _SMALLER = range(3)  # whose count of skills the skill points divide by
 
 
 class _Ranker:
-    """Ranks pools of one side's people (the *partners*) for choosers from either side.
+    """Picks partners from one side (the *partners*) for choosers from either side.
 
-    A chooser ranks partners as the solver will weigh them: partners left out last round
-    first, then fresh pairs, then fit points — a *rank key*, PRIORITY | FRESH | points —
-    and keeps the best ``rules.candidates``; ties keep the pool's (seeded) order.
+    A chooser weighs a pool of partners (:class:`PartnerIndex`, plus fallbacks) and ranks
+    them as the solver will weigh them: partners left out last round first, then fresh
+    pairs, then fit points — a *rank key*, PRIORITY | FRESH | points — keeping the best
+    ``rules.candidates``; ties keep the pool's (seeded) order.  Skill points for k shared
+    skills are ``table[n][k]`` with n the chooser's count of skills (``_CHOOSER``), the
+    partner's (``_PARTNER``, from ``counts``) or the smaller of the two (``_SMALLER``).
 
-    Skill points are ``table[n][k]`` for k shared skills, n being the chooser's count of
-    skills (a mentee picking mentors), or with ``partner_counts`` the partner's (a mentor
-    picking mentees), or with ``smaller`` too the smaller of the two (peers).
+    ``keyed``, for a large side of which each pool is a small sample: most of a rank key
+    depends on the partner alone once the chooser's working hours are known — PRIORITY,
+    FRESH, cross-team points, skill points for one shared skill (a *static* key) — plus
+    the hours points, so the index hands out pools with those keys already summed
+    (:meth:`PartnerIndex.keyed_pool`), and only the exceptions are corrected one by one:
+    partners sharing two skills or more, in the chooser's team, or met recently.
+    Otherwise each key is computed in full.
     """
 
     def __init__(
-        self,
-        rnd: Round,
-        partners: Side,
-        masks: list[int],
-        table: list[list[int]],
-        *,
-        partner_counts: list[int] | None = None,
-        smaller: bool = False,
+        self, rnd: Round, partners: Side, masks: list[int], table: list[list[int]], mode: int, *,
+        counts: list[int] | None = None, keyed: bool = True,
     ) -> None:
         self.rnd = rnd
         self.partners = partners
         self.masks = masks
         self.table = table
-        self.counts = partner_counts
-        self.smaller = smaller
-        self.index = {pid: i for i, pid in enumerate(partners.ids)}
+        self.mode = mode
+        self.counts = [0] * len(masks) if mode == _CHOOSER else counts
+        self.keyed = keyed
+        self.index = PartnerIndex(masks, partners.profile, rnd.profiles, partners.rank)
+        self._first: PartnerIndex | None = None
+        self.ids = {pid: i for i, pid in enumerate(partners.ids)}
         self.hours = rnd.profiles.points()
-        self.team_points = team_points = rnd.rules.cross_team_weight * 100
-        # What a partner adds to any rank key: PRIORITY, FRESH (taken off again for a pair
-        # that met) and, for a chooser in a team, the cross-team points when the partner
-        # has a team (taken off again when it is the chooser's).
-        self.base = [(PRIORITY if p else 0) | FRESH for p in partners.priority]
-        self.base_cross = [b + team_points if t >= 0 else b for b, t in zip(self.base, partners.team)]
+        self.team_points = rnd.rules.cross_team_weight * 100
+        self.teams: dict[int, set[int]] = {}
+        for i, t in enumerate(partners.team):
+            if t >= 0:
+                self.teams.setdefault(t, set()).add(i)
+        self._statics: dict[tuple[bool, int], list[int]] = {}
 
-    def best(
-        self, side: Side, i: int, mine: int, pool: list[int], *, one_skill: bool = False
+    def _rows(self, n: int, offset: int) -> list[list[int]]:
+        """``rows[c][k]``: skill points, less ``offset``, of k skills shared by a chooser with n and a partner with c."""
+        table = self.table
+        if self.mode == _CHOOSER:
+            return [[points - offset for points in table[n]]]  # every partner's c is 0
+        if self.mode == _PARTNER:
+            return table
+        return [table[min(n, c)] for c in range(len(table))]
+
+    def _static(self, has_team: bool, rows: list[list[int]] | None, n: int) -> tuple[tuple[bool, int], list[int]]:
+        """Per partner, the static rank key for a chooser with (or without) a team: PRIORITY, FRESH,
+        cross-team points and, given skill ``rows``, the points of one shared skill (of n)."""
+        flavor = (has_team, -1 if rows is None else n if self.mode == _SMALLER else 0)
+        static = self._statics.get(flavor)
+        if static is None:
+            team_points = self.team_points if has_team else 0
+            static = self._statics[flavor] = [
+                (PRIORITY if priority else 0) + FRESH + (team_points if team >= 0 else 0)
+                + (rows[c][1] if rows is not None and len(rows[c]) > 1 else 0)
+                for priority, team, c in zip(self.partners.priority, self.partners.team, self.counts)
+            ]
+        return flavor, static
+
+    def pick(
+        self, side: Side, i: int, mine: int, budget: int, fallbacks: tuple[int, int], *, rescan: bool = True
     ) -> tuple[list[int], list[int]]:
-        """Person i of ``side`` (skills ``mine``) picking from ``pool``: the best, and their scores.
+        """Person i of ``side`` (skills ``mine``) picking partners: the best, and their scores.
 
-        ``pool`` may hold duplicates unless ``one_skill`` says that it cannot: everyone in
-        it shares the chooser's only skill.
+        ``fallbacks``: how many people with the best working-hours overlap to add whatever
+        their skills, from everyone and from those left out last round.  ``rescan``: if
+        nobody in the pool may be picked, weigh everyone who could be.
         """
-        rnd, index, pid = self.rnd, self.index, side.ids[i]
-        if not one_skill:
-            pool = list(dict.fromkeys(pool))
-        own, avoided = index.get(pid), rnd.avoid.get(pid)
-        if own is not None or avoided:
-            excluded = {index[o] for o in avoided if o in index} if avoided else set()
-            if own is not None:
-                excluded.add(own)  # nobody is their own partner
-            pool = [x for x in pool if x not in excluded]
-        met_ids = rnd.recent.get(pid)
-        met = {index[o] for o in met_ids if o in index} if met_ids else _NOBODY
-        team = side.team[i]
-        base, cross = (self.base_cross, self.team_points) if team >= 0 else (self.base, 0)
-        hours, n = self.hours[side.profile[i]], mine.bit_count()
-        masks, profile, team_of = self.masks, self.partners.profile, self.partners.team
-        if self.counts is None:
-            skill = self.table[n]
-            keys = [
-                base[x] + skill[(masks[x] & mine).bit_count()] + hours[profile[x]]
-                - (cross if team_of[x] == team else 0) - (FRESH if x in met else 0)
-                for x in pool
-            ]
+        profile, start, team, n = side.profile[i], side.rank[i], side.team[i], mine.bit_count()
+        # A _CHOOSER's skill points for one shared skill are the same for everyone in the
+        # pool: rank keys leave them out, and the scores get them back.
+        offset = self.table[n][1] if self.mode == _CHOOSER and n else 0
+        rows = self._rows(n, offset)
+        if self.keyed:
+            flavor, static = self._static(team >= 0, rows, n)
+            pool, keys = self.index.keyed_pool(mine, profile, start, budget, flavor, static)
+            if len(set(pool)) < len(pool):  # someone sharing two skills, sampled for both
+                pool, keys = _first_occurrences(pool, keys)
+            if n >= 2 and pool:
+                self._share_more(pool, keys, mine, rows)
         else:
-            table, counts = self.table, self.counts
-            rows = [table[min(n, c)] for c in range(len(table))] if self.smaller else table
-            keys = [
-                base[x] + rows[counts[x]][(masks[x] & mine).bit_count()] + hours[profile[x]]
-                - (cross if team_of[x] == team else 0) - (FRESH if x in met else 0)
-                for x in pool
-            ]
-        limit = rnd.rules.candidates
+            pool, keys = [], []
+            self._add(pool, keys, self.index.pool(mine, profile, start, budget), side.profile[i], team, mine, rows)
+        extra = []
+        if fallbacks[0]:
+            extra += self.index.fallbacks(profile, start, fallbacks[0])
+        if fallbacks[1]:
+            if self._first is None:  # those left out last round
+                p = self.partners
+                self._first = PartnerIndex(self.masks, p.profile, self.rnd.profiles, p.rank, only=p.priority)
+            extra += self._first.fallbacks(profile, start, fallbacks[1])
+        if extra:
+            self._add(pool, keys, extra, profile, team, mine, rows)
+        found = bool(pool)
+        pool, keys = self._exclude(pool, keys, side.ids[i])
+        if not pool and rescan and (found or fallbacks[0] or fallbacks[1]):
+            everyone = range(len(self.partners)) if fallbacks[0] or fallbacks[1] else self.index.everyone_sharing(mine)
+            pool, keys = [], []
+            self._add(pool, keys, everyone, profile, team, mine, rows)
+            pool, keys = self._exclude(pool, keys, side.ids[i])
+        if team in self.teams:
+            for x in self.teams[team].intersection(pool):
+                keys[pool.index(x)] -= self.team_points
+        met = self.rnd.recent.get(side.ids[i])
+        if met:
+            for x in {self.ids[o] for o in met if o in self.ids}.intersection(pool):
+                keys[pool.index(x)] -= FRESH
+        limit = self.rnd.rules.candidates
         if len(keys) > limit:
             top = sorted(range(len(keys)), key=keys.__getitem__, reverse=True)[:limit]  # stable, also in reverse
-            return [pool[k] for k in top], [keys[k] & _SCORE for k in top]
-        return pool, [key & _SCORE for key in keys]
+            return [pool[k] for k in top], [(keys[k] + offset) & _SCORE for k in top]
+        return pool, [(key + offset) & _SCORE for key in keys]
+
+    def _share_more(self, pool: list[int], keys: list[int], mine: int, rows: list[list[int]]) -> None:
+        """Correct the keys of partners sharing more than one of the chooser's skills."""
+        having = [self.index.members[b].intersection(pool) for b in bits_of(mine) if b in self.index.members]
+        more: set[int] = set()
+        for a in range(len(having)):
+            for b in range(a + 1, len(having)):
+                more |= having[a] & having[b]
+        for x in more:
+            row = rows[self.counts[x]]
+            keys[pool.index(x)] += row[sum(x in h for h in having)] - row[1]
+
+    def _add(
+        self, pool: list[int], keys: list[int], people: Iterable[int], profile: int, team: int, mine: int,
+        rows: list[list[int]],
+    ) -> None:
+        """Append those of ``people`` not in the pool yet, their rank keys computed in full."""
+        present = set(pool)
+        new = [x for x in dict.fromkeys(people) if x not in present]
+        _, static = self._static(team >= 0, None, 0)
+        hours, profile_of, masks, counts = self.hours[profile], self.partners.profile, self.masks, self.counts
+        pool += new
+        keys += [static[x] + hours[profile_of[x]] + rows[counts[x]][(masks[x] & mine).bit_count()] for x in new]
+
+    def _exclude(self, pool: list[int], keys: list[int], pid: str) -> tuple[list[int], list[int]]:
+        """Without the chooser themselves and whoever they avoid."""
+        own, avoided = self.ids.get(pid), self.rnd.avoid.get(pid)
+        if own is None and not avoided:
+            return pool, keys
+        excluded = {self.ids[o] for o in avoided if o in self.ids} if avoided else set()
+        if own is not None:
+            excluded.add(own)
+        keep = [k for k, x in enumerate(pool) if x not in excluded]
+        return [pool[k] for k in keep], [keys[k] for k in keep]
 
 
-_NOBODY: frozenset[int] = frozenset()
+def _first_occurrences(pool: list[int], keys: list[int]) -> tuple[list[int], list[int]]:
+    seen: set[int] = set()
+    keep = [k for k, x in enumerate(pool) if not (x in seen or seen.add(x))]
+    return [pool[k] for k in keep], [keys[k] for k in keep]
+
+
 _SCORE = FRESH | POINTS
 
 
@@ -320,7 +376,8 @@ class PartnerIndex:
     popular partners are not everyone's whole pool.
 
     Only that offset differs between two people with the same skills and working hours,
-    so what a pool reads is planned once per (skills, profile) and reused (``_plan``).
+    so what a pool reads is planned once per (skill, profile, share) and reused, and so
+    are the rank keys that come with it (:meth:`keyed_pool`).
     """
 
     def __init__(
@@ -329,6 +386,7 @@ class PartnerIndex:
     ) -> None:
         n_profiles = len(all_profiles.spans)
         self._profiles = all_profiles
+        self._profile_of = profiles
         by_skill: dict[int, list[list[int]]] = {}
         by_profile: list[list[int]] = [[] for _ in range(n_profiles)]
         people = range(len(masks)) if only is None else [i for i in range(len(masks)) if only[i]]
@@ -344,30 +402,67 @@ class PartnerIndex:
         self.by_skill = {bit: tuple(map(tuple, buckets)) for bit, buckets in by_skill.items()}
         self.by_profile = tuple(map(tuple, by_profile))
         self.count = {bit: sum(map(len, buckets)) for bit, buckets in by_skill.items()}
+        self.members = {bit: frozenset(i for bucket in buckets for i in bucket) for bit, buckets in by_skill.items()}
         self._shares: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
-        self._plans: dict[tuple[int, int, int], tuple[tuple[int, ...], tuple[int, ...], int]] = {}
+        self._plans: dict[tuple[int, int, int], tuple[tuple[int, ...], int, int]] = {}
+        self._statics: dict[tuple[int, int, object], tuple[int, ...]] = {}
 
     def pool(self, mask: int, profile: int, start: int, budget: int) -> list[int]:
         """People sharing a skill of ``mask`` (duplicates possible), at most about ``budget``."""
-        shares = self._shares.get((mask, budget))
-        if shares is None:
-            shares = self._shares[(mask, budget)] = self._share(mask, budget)
         out: list[int] = []
-        for bit, want in shares:
+        for bit, want in self._share(mask, budget):
             self._take(bit, profile, start, want, out)
         return out
 
+    def keyed_pool(
+        self, mask: int, profile: int, start: int, budget: int, flavor: object, static: list[int]
+    ) -> tuple[list[int], list[int]]:
+        """:meth:`pool`, and for each person ``static[person]`` plus their hours points with ``profile``.
+
+        ``flavor`` names ``static``: its values are kept per bucket and flavor.
+        """
+        people: list[int] = []
+        keys: list[int] = []
+        hours = self._profiles.points()[profile]
+        for bit, want in self._share(mask, budget):
+            buckets = self.by_skill[bit]
+            whole, last, short = self._plan(bit, profile, want)
+            for p in whole:
+                people += buckets[p]
+                keys += map(hours[p].__add__, self._static(bit, p, flavor, static))
+            if short:
+                bucket, values, n = buckets[last], self._static(bit, last, flavor, static), len(buckets[last])
+                off = start % n
+                people += bucket[off : off + short]
+                window = values[off : off + short]
+                if off + short > n:
+                    people += bucket[: off + short - n]
+                    window += values[: off + short - n]
+                keys += map(hours[last].__add__, window)
+        return people, keys
+
+    def _static(self, bit: int, p: int, flavor: object, static: list[int]) -> tuple[int, ...]:
+        values = self._statics.get((bit, p, flavor))
+        if values is None:
+            values = self._statics[(bit, p, flavor)] = tuple([static[i] for i in self.by_skill[bit][p]])
+        return values
+
     def _share(self, mask: int, budget: int) -> tuple[tuple[int, int], ...]:
         """How many to take per skill: all when they fit the budget, else rare skills first, in full."""
-        present = sorted((self.count[b], b) for b in bits_of(mask) if b in self.count)
-        if sum(c for c, _ in present) <= budget:
-            return tuple((bit, count) for count, bit in present)
-        shares, left = [], budget
-        for k, (count, bit) in enumerate(present):
-            want = min(count, max(1, left // (len(present) - k)))
-            left -= want
-            shares.append((bit, want))
-        return tuple(shares)
+        shares = self._shares.get((mask, budget))
+        if shares is None:
+            present = sorted((self.count[b], b) for b in bits_of(mask) if b in self.count)
+            if sum(c for c, _ in present) <= budget:
+                shares = tuple((bit, count) for count, bit in present)
+            else:
+                taken, left = [], budget
+                for k, (count, bit) in enumerate(present):
+                    want = min(count, max(1, left // (len(present) - k)))
+                    left -= want
+                    taken.append((bit, want))
+                shares = tuple(taken)
+            self._shares[(mask, budget)] = shares
+        return shares
 
     def everyone_sharing(self, mask: int) -> list[int]:
         out: list[int] = []
@@ -382,40 +477,41 @@ class PartnerIndex:
         self._take(_ANY_SKILL, profile, start, want, out)
         return out
 
-    def _take(self, bit: int, profile: int, start: int, want: int, out: list[int]) -> None:
-        """Append ``want`` people with skill ``bit``, best working-hours overlap with ``profile`` first."""
-        key = (bit, profile, want)
-        plan = self._plans.get(key)
+    def _plan(self, bit: int, profile: int, want: int) -> tuple[tuple[int, ...], int, int]:
+        """What taking ``want`` people with skill ``bit`` reads, best working-hours overlap with
+        ``profile`` first: the profiles of whole buckets, then that of the ``last`` bucket and
+        how many of it (``short``), read from an offset that depends on who is taking."""
+        plan = self._plans.get((bit, profile, want))
         if plan is None:
             buckets = self.by_profile if bit == _ANY_SKILL else self.by_skill[bit]
-            plan = self._plans[key] = _plan(buckets, self._profiles.order(profile), want)
-        whole, last, short = plan
-        out += whole
+            whole: list[int] = []
+            last, short, left = -1, 0, want
+            for p in self._profiles.order(profile):
+                n = len(buckets[p])
+                if not n:
+                    continue
+                if n > left:
+                    last, short = p, left
+                    break
+                whole.append(p)
+                left -= n
+                if left <= 0:
+                    break
+            plan = self._plans[(bit, profile, want)] = (tuple(whole), last, short)
+        return plan
+
+    def _take(self, bit: int, profile: int, start: int, want: int, out: list[int]) -> None:
+        buckets = self.by_profile if bit == _ANY_SKILL else self.by_skill[bit]
+        whole, last, short = self._plan(bit, profile, want)
+        for p in whole:
+            out += buckets[p]
         if short:
-            n = len(last)
+            bucket = buckets[last]
+            n = len(bucket)
             off = start % n
-            out += last[off : off + short]
+            out += bucket[off : off + short]
             if off + short > n:
-                out += last[: off + short - n]
+                out += bucket[: off + short - n]
 
 
 _ANY_SKILL = -1
-
-
-def _plan(
-    buckets: tuple[tuple[int, ...], ...], order: list[int], want: int
-) -> tuple[tuple[int, ...], tuple[int, ...], int]:
-    """What taking ``want`` people reads: whole buckets in ``order``, then ``short`` people of the
-    ``last`` bucket, from an offset that depends on who is taking."""
-    whole: list[int] = []
-    for p in order:
-        bucket = buckets[p]
-        if not bucket:
-            continue
-        if len(bucket) > want:
-            return tuple(whole), bucket, want
-        whole += bucket
-        want -= len(bucket)
-        if want <= 0:
-            break
-    return tuple(whole), (), 0

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from heapq import heapify, heappop, heappush
 
 from bot.mentoring.matching.fit import FIB, Side, Tiers
-from bot.mentoring.matching.graph import FRESH, POINTS, Candidates
+from bot.mentoring.matching.graph import FRESH_SHIFT, POINTS, Candidates
 
 
 def solve_mentoring(mentors: Side, mentees: Side, graph: Candidates) -> list[tuple[int, int]]:
@@ -26,20 +26,25 @@ def solve_mentoring(mentors: Side, mentees: Side, graph: Candidates) -> list[tup
     slots = sum(capacity)
     slot_mentor = [x for x in range(len(mentors)) for _ in range(capacity[x])]
     tiers = Tiers.for_pairs(min(slots, len(mentees)))
-    unit, fresh_unit, m_rank = tiers.fit, tiers.fresh, mentees.rank
-    own = [tiers.priority if p else 0 for p in mentees.priority]
+    unit, m_rank, m_priority = tiers.fit, mentees.rank, mentees.priority
 
-    def weights(x: int) -> list[int]:  # Tiers.weight, unrolled: a million edges at 50k x 10k
-        base, rank = tiers.pair + mentors.priority[x] * tiers.priority, mentors.rank[x]
+    def costs(x: int) -> list[int]:
+        """Mentor x's edges' costs: Tiers.weight negated, unrolled (a million edges at 50k x 10k).
+
+        The huge part of a weight takes four values per mentor (fresh or not, mentee left
+        out last round or not); the rest, fit points and jitter, is small.
+        """
+        base = tiers.pair + mentors.priority[x] * tiers.priority
+        huge = [[-(base + tiers.fresh * fresh + tiers.priority * left_out) for left_out in (0, 1)] for fresh in (0, 1)]
+        rank = mentors.rank[x]
         return [
-            base + own[m] + (s & POINTS) * unit + (fresh_unit if s & FRESH else 0)
-            + ((((m_rank[m] ^ rank) * FIB) >> 40) & 0xFFFF)
+            huge[s >> FRESH_SHIFT][m_priority[m]] - ((s & POINTS) * unit + ((((m_rank[m] ^ rank) * FIB) >> 40) & 0xFFFF))
             for m, s in zip(graph.partners[x], graph.scores[x])
         ]
 
     if slots <= len(mentees):
-        # A mentor's slots share one row: its mentees, cheapest first (the lower index first on a tie).
-        rows = [_cheapest_first(weights(x), graph.partners[x], len(mentees)) for x in range(len(mentors))]
+        # A mentor's slots share one row: its mentees, cheapest first.
+        rows = [_cheapest_first(graph.partners[x], costs(x)) for x in range(len(mentors))]
         got = assign(
             [rows[x][0] for x in slot_mentor], [rows[x][1] for x in slot_mentor], len(mentees),
             contested=[m for m in range(len(mentees)) if mentees.priority[m]], presorted=True,
@@ -49,13 +54,13 @@ def solve_mentoring(mentors: Side, mentees: Side, graph: Candidates) -> list[tup
     for x in range(1, len(mentors)):
         first_slot[x] = first_slot[x - 1] + capacity[x - 1]
     row_cols: list[list[int]] = [[] for _ in range(len(mentees))]
-    row_weights: list[list[int]] = [[] for _ in range(len(mentees))]
+    row_costs: list[list[int]] = [[] for _ in range(len(mentees))]
     for x in range(len(mentors)):
-        for m, w in zip(graph.partners[x], weights(x)):
+        for m, c in zip(graph.partners[x], costs(x)):
             for s in range(first_slot[x], first_slot[x] + capacity[x]):
                 row_cols[m].append(s)
-                row_weights[m].append(w)
-    rows = [_cheapest_first(w, cols, slots) for w, cols in zip(row_weights, row_cols)]
+                row_costs[m].append(c)
+    rows = [_cheapest_first(cols, c) for cols, c in zip(row_cols, row_costs)]
     got = assign(
         [r[0] for r in rows], [r[1] for r in rows], slots,
         contested=[s for s, x in enumerate(slot_mentor) if mentors.priority[x]], presorted=True,
@@ -63,18 +68,16 @@ def solve_mentoring(mentors: Side, mentees: Side, graph: Candidates) -> list[tup
     return [(slot_mentor[s], m) for m, s in enumerate(got) if s >= 0]
 
 
-def _cheapest_first(weights: list[int], cols: list[int], n_cols: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """A row's columns and costs (negated weights), cheapest first, the lower column first on a tie.
+def _cheapest_first(cols: list[int], costs: list[int]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """A row's edges, cheapest first, the lower column first on a tie.
 
-    Each edge is packed into one integer, ``weight << shift | (last - column)``, so that a
-    plain descending sort orders them.  Tuples, as they stay for the whole solve: the
-    cyclic garbage collector leaves tuples of integers alone.
+    Tuples, as they stay for the whole solve: the cyclic garbage collector leaves tuples
+    of integers alone.
     """
-    shift = n_cols.bit_length()
-    last = (1 << shift) - 1
-    keys = [w << shift | (last - j) for w, j in zip(weights, cols)]
-    keys.sort(reverse=True)
-    return tuple([last - (k & last) for k in keys]), tuple([-(k >> shift) for k in keys])
+    order = sorted(range(len(costs)), key=costs.__getitem__)
+    if len(set(costs)) < len(costs):  # a tie (rare): order it by column
+        order = sorted(range(len(costs)), key=lambda k: (costs[k], cols[k]))
+    return tuple([cols[k] for k in order]), tuple([costs[k] for k in order])
 
 
 def assign(
@@ -222,21 +225,23 @@ def _augment_row(f, rows, n_cols, v, col_row, row_col, row_cost, limit: int | No
             return
         scanned.append(j)
         i = col_row[j]
-        base = d - row_cost[i] + v[j]
+        base = d - row_cost[i] + v[j]  # the distance to row i
+        cut = best - base  # an edge of row i helps if its reduced cost, c - v, is below the cut
         cols, costs = rows[i]
         for j2, c in zip(cols, costs):
-            bound = base + c
-            if bound >= best:
+            if c >= cut:  # v <= 0: this and every later edge reduce to at least c
                 break
-            nd = bound - v[j2]
-            if nd >= best:
+            reduced = c - v[j2]
+            if reduced >= cut:
                 continue
+            nd = base + reduced
             old = dist.get(j2)
             if old is None or nd < old:
                 dist[j2] = nd
                 pred[j2] = i
                 if col_row[j2] < 0:
                     best, best_col = nd, j2
+                    cut = best - base
                 else:
                     heappush(heap, nd << shift | j2)
         own = n_cols + i  # row i dropping out (its own column is free and never priced)
@@ -268,9 +273,7 @@ def _sorted_rows(row_cols: list[list[int]], row_costs: list[list[int]]) -> list[
         key = id(cols)
         pair = done.get(key)
         if pair is None:
-            shift = len(cols).bit_length()
-            mask = (1 << shift) - 1
-            keys = sorted([c << shift | k for k, c in enumerate(costs)])  # as (cost, position)
-            pair = done[key] = ([cols[k & mask] for k in keys], [k >> shift for k in keys])
+            order = sorted(range(len(costs)), key=costs.__getitem__)  # stable: ties keep list order
+            pair = done[key] = (tuple([cols[k] for k in order]), tuple([costs[k] for k in order]))
         out.append(pair)
     return out
