@@ -25,7 +25,7 @@ from handlers.after_ack import AfterAckPool, ack_then
 from handlers.approvals import views
 from handlers.errors import Listeners
 from handlers.parsing import action_value, first_action, form_values, quoted, user_of, whole_number
-from handlers.slash import CommandContext, Reply, Routes
+from handlers.slash import CommandContext, Reply, Routes, after_ack
 
 # -- slash commands ------------------------------------------------------------------------------
 
@@ -63,7 +63,9 @@ def show_list(ctx: CommandContext) -> Reply:
 
 
 ROUTES: Routes = {
-    ("/approval", "request"): open_request_form,
+    # A modal: opened after the ack, so a slow or failing views.open reaches the person
+    # through respond instead of running past Slack's 3 seconds.
+    ("/approval", "request"): after_ack(open_request_form),
     ("/approval", "status"): show_status,
     ("/approval", "list"): show_list,
 }

@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 
+import jobs
+
 from bot.runtime.bootstrap import Bot, bootstrap
 from bot.runtime.server import RunningServer, start_in_thread
 from bot.runtime.settings import Settings, load_settings
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
+from jobs import JobContext
 from storage.db import Database
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
@@ -54,6 +57,22 @@ def bot_settings(database_url: str, slack: SlackStandIn) -> Settings:
         FACTORY_ADMINS=ADMIN,
         FACTORY_SCHEDULER="off",
     )
+
+
+@pytest.fixture
+def mlflow_bot_settings(bot_settings: Settings, mlflow_server) -> Settings:  # noqa: ANN001
+    """``bot_settings`` on the session's real MLflow server; a module that needs MLflow says
+    ``def bot_settings(mlflow_bot_settings): return mlflow_bot_settings``."""
+    return bot_settings.model_copy(update={"mlflow_tracking_uri": mlflow_server.uri})
+
+
+@pytest.fixture
+def job_context(bot: Bot, database: Database) -> Iterator[JobContext]:
+    """The scheduler's job context, installed for the test: the same services the listeners call."""
+    context = JobContext(services=bot.services, db=database)
+    jobs.set_context(context)
+    yield context
+    jobs.set_context(None)
 
 
 @pytest.fixture

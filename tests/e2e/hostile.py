@@ -4,6 +4,7 @@ and check that nothing failed inside the bot."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,10 @@ import requests
 
 from bot.runtime.bootstrap import Bot
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
-from tests.e2e.conftest import texts
+from storage import guilds as guild_repo
+from storage.db import Database
+from storage.members import ensure_member
+from tests.e2e.conftest import ADMIN, texts
 
 FAILURE_WORDS = ("Something went wrong", "could not finish this", "Traceback")
 
@@ -83,3 +87,14 @@ def assert_civil(answer: Answer, caplog: pytest.LogCaptureFixture) -> None:
     for message in answer.messages + answer.modals:
         for block in message.get("blocks") or []:
             assert len((block.get("text") or {}).get("text", "")) <= 3000
+
+
+@pytest.fixture
+def mlops(database: Database) -> str:
+    """A guild whose description tries to ping everyone."""
+    with database.unit_of_work() as uow:
+        ensure_member(uow.session, ADMIN)
+        guild_repo.add_guild(uow.session, slug="mlops", name="MLOps <!here>", description="<!channel> & <@U0BOSS>",
+                             channel_id="C0MLOPS01", created_by=ADMIN, at=datetime.now(timezone.utc))
+        uow.commit()
+    return "mlops"

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
-import jobs
 from bot.runtime.bootstrap import Bot
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from jobs import JobContext
@@ -36,17 +34,10 @@ def bot_parts() -> dict[str, object]:
     return {"executor": CountingExecutor()}
 
 
-@pytest.fixture
-def context(bot: Bot, database: Database) -> Iterator[JobContext]:
-    """The scheduler's job context: the same services the listeners call."""
-    context = JobContext(services=bot.services, db=database)
-    jobs.set_context(context)
-    yield context
-    jobs.set_context(None)
 
 
-def run_sla_with(context: JobContext, *, now):  # noqa: ANN001, ANN201
-    return context.services.approval_routing.sla_tick(now=now)
+def run_sla_with(job_context: JobContext, *, now):  # noqa: ANN001, ANN201
+    return job_context.services.approval_routing.sla_tick(now=now)
 
 
 def deploy(signed: SlackRequestBuilder, database: Database, text: str = "churn 3") -> int:
@@ -65,7 +56,7 @@ def dms_with(slack: SlackStandIn, words: str) -> list[dict]:
 
 
 def test_the_sla_job_reminds_escalates_and_expires_each_step_once(
-    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database, context: JobContext
+    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database, job_context: JobContext
 ) -> None:
     request_id = deploy(signed, database)
     found = wait_messages(database, request_id, count=2)
@@ -73,7 +64,7 @@ def test_the_sla_job_reminds_escalates_and_expires_each_step_once(
         filed_at = store.get_request(uow.session, request_id).created_at
 
     def tick(hours: float) -> str:
-        return str(run_sla_with(context, now=filed_at + timedelta(hours=hours)))
+        return str(run_sla_with(job_context, now=filed_at + timedelta(hours=hours)))
 
     assert tick(1) == "0 reminded, 0 escalated, 0 expired, 0 retried, 0 executed"
     assert tick(25).startswith("1 reminded")
@@ -103,12 +94,12 @@ def test_the_sla_job_reminds_escalates_and_expires_each_step_once(
     assert "AR-1 was already expired without a decision" in answer.params["text"]
 
 
-def test_the_scheduled_entry_point_reads_its_context(context: JobContext) -> None:
+def test_the_scheduled_entry_point_reads_its_context(job_context: JobContext) -> None:
     assert run_sla() == "0 reminded, 0 escalated, 0 expired, 0 retried, 0 executed"
 
 
 def test_slack_failing_when_notifying_keeps_the_request_and_the_sla_job_delivers_it(
-    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database, context: JobContext, bot: Bot
+    signed: SlackRequestBuilder, slack: SlackStandIn, database: Database, job_context: JobContext, bot: Bot
 ) -> None:
     slack.fail("chat.postMessage", error="internal_error", times=2)
     body = model_deploy(signed, slack, "churn 3", user=MEMBER)
@@ -121,10 +112,10 @@ def test_slack_failing_when_notifying_keeps_the_request_and_the_sla_job_delivers
         assert mark.kind == "deliver" and mark.delivered_at is None
         filed_at = store.get_request(uow.session, 1).created_at
 
-    assert run_sla_with(context, now=filed_at + timedelta(minutes=1)).retried == 0  # too soon: not lost yet
-    assert run_sla_with(context, now=filed_at + timedelta(minutes=3)).retried == 1
+    assert run_sla_with(job_context, now=filed_at + timedelta(minutes=1)).retried == 0  # too soon: not lost yet
+    assert run_sla_with(job_context, now=filed_at + timedelta(minutes=3)).retried == 1
     assert set(wait_messages(database, 1, count=2)) == {("requester", MEMBER), ("approver", ADMIN)}
-    assert run_sla_with(context, now=filed_at + timedelta(minutes=9)).retried == 0
+    assert run_sla_with(job_context, now=filed_at + timedelta(minutes=9)).retried == 0
     assert len([c for c in slack.calls("chat.postMessage") if c.ok]) == 2
 
 

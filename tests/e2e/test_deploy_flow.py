@@ -15,7 +15,7 @@ from storage.db import Database
 from storage.deployments import Deployment
 from storage.models import utcnow
 from tests.e2e.approval_helpers import latest_request_id, model_deploy, texts, wait_messages
-from tests.e2e.conftest import ADMIN, BOT_TOKEN, MEMBER, SIGNING_SECRET
+from tests.e2e.conftest import ADMIN, MEMBER
 from tests.e2e.test_models import _reply
 from tests.mlflow_server import seed_model
 from tests.polling import eventually
@@ -23,11 +23,8 @@ from tests.support.ports import SwitchableProxy
 
 
 @pytest.fixture
-def bot_settings(database_url: str, slack: SlackStandIn, mlflow_server) -> Settings:  # noqa: ANN001
-    return load_settings(
-        SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url,
-        DATABASE_URL=database_url, FACTORY_ADMINS=ADMIN, FACTORY_SCHEDULER="off", MLFLOW_TRACKING_URI=mlflow_server.uri,
-    )
+def bot_settings(mlflow_bot_settings: Settings) -> Settings:
+    return mlflow_bot_settings
 
 
 def _approve(signed: SlackRequestBuilder, database: Database) -> int:

@@ -14,14 +14,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-import jobs
 from bot.runtime.bootstrap import Bot, bootstrap, build_web_client
 from bot.runtime.server import start_in_thread
 from bot.runtime.settings import Settings
@@ -50,12 +48,6 @@ def bot_parts(bot_settings: Settings) -> dict[str, Any]:
     return {"executor": CountingExecutor(), "client": client}
 
 
-@pytest.fixture
-def context(bot: Bot, database: Database) -> Iterator[JobContext]:
-    context = JobContext(services=bot.services, db=database)
-    jobs.set_context(context)
-    yield context
-    jobs.set_context(None)
 
 
 def ok_posts(slack: SlackStandIn) -> list[str]:
@@ -65,7 +57,7 @@ def ok_posts(slack: SlackStandIn) -> list[str]:
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("method", ["conversations.open", "chat.postMessage"])
 def test_an_approval_dm_slack_fails_to_take_is_delivered_once_by_the_sla_job(
-    signed: SlackRequestBuilder, slack: SlackStandIn, bot: Bot, database: Database, context: JobContext,
+    signed: SlackRequestBuilder, slack: SlackStandIn, bot: Bot, database: Database, job_context: JobContext,
     method: str, fault: str,
 ) -> None:
     how, times = FAULTS[fault]
@@ -77,11 +69,11 @@ def test_an_approval_dm_slack_fails_to_take_is_delivered_once_by_the_sla_job(
     with database.unit_of_work() as uow:
         filed_at = store.get_request(uow.session, 1).created_at
 
-    retried = context.services.approval_routing.sla_tick(now=filed_at + timedelta(minutes=3)).retried
+    retried = job_context.services.approval_routing.sla_tick(now=filed_at + timedelta(minutes=3)).retried
     assert (delivered_at_once, retried) == ((2, 0) if fault == "429" else (1, 1))
     assert set(messages(database, 1)) == {("requester", MEMBER), ("approver", ADMIN)}
     assert len(ok_posts(slack)) == 2 == len(set(ok_posts(slack)))  # each DM once
-    assert context.services.approval_routing.sla_tick(now=filed_at + timedelta(minutes=9)).retried == 0
+    assert job_context.services.approval_routing.sla_tick(now=filed_at + timedelta(minutes=9)).retried == 0
 
 
 @pytest.mark.parametrize("fault", FAULTS)

@@ -75,14 +75,16 @@ def test_a_bug_gets_a_civil_answer_not_a_500(bot_settings: Settings, database: D
     bot = bootstrap(bot_settings, db=database, policy=BrokenPolicy())  # type: ignore[arg-type]
     server = start_in_thread(bot.wsgi())
     try:
-        with SlackRequestBuilder(signing_secret=SIGNING_SECRET, url=f"{server.url}/slack/events") as signed:
+        with SlackRequestBuilder(signing_secret=SIGNING_SECRET, url=f"{server.url}/slack/events",
+                                 response_url_base=slack.response_url("")) as signed:
             resp = signed.slash_command("/approval", "request", user_id=MEMBER)
+            (answer,) = slack.wait_for("response_url")  # the form opens after the ack
     finally:
         server.stop()
         bot.close()
     assert resp.status_code == 200
-    assert "I could not finish this (ref `" in resp.json()["text"]
-    assert "secret internals" not in resp.text
+    assert "I could not finish this (ref `" in answer.params["text"]
+    assert "secret internals" not in str(answer.params)
 
 
 def test_a_forged_signature_gets_401_and_changes_nothing(

@@ -5,42 +5,25 @@ command and payload shape is in ``test_hostile_properties.py``."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 import pytest
 
 from bot.runtime.bootstrap import Bot, bootstrap
 from bot.runtime.server import start_in_thread
-from bot.runtime.settings import Settings, load_settings
+from bot.runtime.settings import Settings
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
-from storage import guilds as guild_repo
 from storage.db import Database
-from storage.members import ensure_member
-from tests.e2e.conftest import ADMIN, BOT_TOKEN, MEMBER, SIGNING_SECRET
+from tests.e2e.conftest import MEMBER, SIGNING_SECRET
+from tests.e2e.hostile import mlops  # noqa: F401 - a fixture
 from tests.e2e.hostile import assert_civil, command, event, payload, payload_of
 
 LONG_WORD = "x" * 2990
 
 
 @pytest.fixture
-def bot_settings(database_url: str, slack: SlackStandIn, mlflow_server) -> Settings:  # noqa: ANN001
-    return load_settings(
-        SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url,
-        DATABASE_URL=database_url, FACTORY_ADMINS=ADMIN, FACTORY_SCHEDULER="off",
-        MLFLOW_TRACKING_URI=mlflow_server.uri,
-    )
-
-
-@pytest.fixture
-def mlops(database: Database) -> str:
-    """A guild whose description tries to ping everyone."""
-    with database.unit_of_work() as uow:
-        ensure_member(uow.session, ADMIN)
-        guild_repo.add_guild(uow.session, slug="mlops", name="MLOps <!here>", description="<!channel> & <@U0BOSS>",
-                             channel_id="C0MLOPS01", created_by=ADMIN, at=datetime.now(timezone.utc))
-        uow.commit()
-    return "mlops"
+def bot_settings(mlflow_bot_settings: Settings) -> Settings:
+    return mlflow_bot_settings
 
 
 # -- replies that quote what was typed stay inside Slack's limits ------------------------------

@@ -10,7 +10,6 @@ bounded, so the run is the same in CI every time and takes seconds.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.runtime.bootstrap import Bot
-from bot.runtime.settings import Settings, load_settings
+from bot.runtime.settings import Settings
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from handlers.approvals import views as approvals
 from handlers.command_specs import COMMANDS
@@ -26,11 +25,9 @@ from handlers.guilds import views as guilds
 from handlers.mentoring import views as mentoring
 from handlers.models import views as models
 from handlers.showtell import views as showtell
-from storage import guilds as guild_repo
-from storage.db import Database
-from storage.members import ensure_member
-from tests.e2e.conftest import ADMIN, BOT_TOKEN, MEMBER, SIGNING_SECRET
+from tests.e2e.conftest import ADMIN, MEMBER
 from tests.e2e.hostile import assert_civil, command, event, payload, payload_of
+from tests.e2e.hostile import mlops  # noqa: F401 - a fixture
 
 HOSTILE = settings(
     derandomize=True, deadline=None, database=None,
@@ -62,22 +59,8 @@ COMMAND = st.sampled_from(sorted(COMMANDS)).flatmap(lambda name: st.tuples(st.ju
 
 
 @pytest.fixture
-def bot_settings(database_url: str, slack: SlackStandIn, mlflow_server) -> Settings:  # noqa: ANN001
-    return load_settings(
-        SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url,
-        DATABASE_URL=database_url, FACTORY_ADMINS=ADMIN, FACTORY_SCHEDULER="off",
-        MLFLOW_TRACKING_URI=mlflow_server.uri,
-    )
-
-
-@pytest.fixture
-def mlops(database: Database) -> str:
-    with database.unit_of_work() as uow:
-        ensure_member(uow.session, ADMIN)
-        guild_repo.add_guild(uow.session, slug="mlops", name="MLOps", description="<!channel>",
-                             channel_id="C0MLOPS01", created_by=ADMIN, at=datetime.now(timezone.utc))
-        uow.commit()
-    return "mlops"
+def bot_settings(mlflow_bot_settings: Settings) -> Settings:
+    return mlflow_bot_settings
 
 
 @settings(HOSTILE, max_examples=150)

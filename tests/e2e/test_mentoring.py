@@ -17,7 +17,6 @@ from freezegun import freeze_time
 import jobs
 from bot.runtime.bootstrap import Bot
 from jobs import JobContext
-from bot.runtime.settings import Settings
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from jobs.scheduler import build_scheduler
 from storage import mentoring as repo

@@ -8,25 +8,22 @@ import time
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 import requests
 
 from bot.models.gateway import MlflowGateway
-from bot.runtime.settings import Settings, load_settings
+from bot.runtime.settings import Settings
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from bot.models.webhooks import sign
-from tests.e2e.conftest import ADMIN, BOT_TOKEN, MEMBER, SIGNING_SECRET, texts
+from tests.e2e.conftest import MEMBER, texts
 from tests.mlflow_server import WEBHOOK_CACHE_TTL_S, seed_model
 
 WEBHOOK_SECRET = "webhook-secret-0123456789abcdef"
 
 
 @pytest.fixture
-def bot_settings(database_url: str, slack: SlackStandIn, mlflow_server) -> Settings:  # noqa: ANN001
-    return load_settings(
-        SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=slack.api_url,
-        DATABASE_URL=database_url, FACTORY_ADMINS=ADMIN, FACTORY_SCHEDULER="off",
-        MLFLOW_TRACKING_URI=mlflow_server.uri, MLFLOW_WEBHOOK_SECRET=WEBHOOK_SECRET,
-    )
+def bot_settings(mlflow_bot_settings: Settings) -> Settings:
+    return mlflow_bot_settings.model_copy(update={"mlflow_webhook_secret": SecretStr(WEBHOOK_SECRET)})
 
 
 def _reply(signed: SlackRequestBuilder, slack: SlackStandIn, text: str, *, user: str = MEMBER,

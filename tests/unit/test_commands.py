@@ -22,13 +22,15 @@ def test_subcommand_is_case_insensitive() -> None:
     ("command", "text", "message"),
     [
         ("/guild", "dance", "`/guild dance` is not something I know."),
+        ("/guild", "jion", "`/guild jion` is not something I know. Did you mean `/guild join`?"),
         ("/guild", 'create x "unclosed', "A quote is not closed."),
         ("/nope", "help", "`/nope` is not a factorybot command."),
     ],
 )
 def test_bad_text_raises_a_usage_error(command: str, text: str, message: str) -> None:
-    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace("`", "`")):
+    with pytest.raises(UsageError) as raised:
         parse_command(command, text)
+    assert str(raised.value) == message
 
 
 def test_every_command_answers_help() -> None:
