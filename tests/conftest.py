@@ -71,9 +71,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         schema = request.getfixturevalue("_postgres_schema")
         db = Database(TEST_DATABASE_URL, connect_args={"options": f"-csearch_path={schema}"})
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        ours = {t.name for t in Base.metadata.sorted_tables} | {"alembic_version"}
         with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+            # Tables a test made for itself (APScheduler's job store, a replica's log) go too.
+            others = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).scalars()
+            for table in set(others) - ours:
+                conn.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
         db.dispose()
         sep = "&" if "?" in TEST_DATABASE_URL else "?"
         return f"{TEST_DATABASE_URL}{sep}options=-csearch_path%3D{schema}"
