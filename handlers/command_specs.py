@@ -7,6 +7,7 @@ result.  A subcommand marked ``available=False`` is planned and answers with its
 
 from __future__ import annotations
 
+import difflib
 import shlex
 from dataclasses import dataclass, field
 
@@ -46,11 +47,13 @@ COMMANDS: dict[str, CommandSpec] = {
             "/factory",
             "AI factory",
             "Overview of factorybot - guilds, mentoring, show-and-tell, approvals, models",
-            "help | digest preview [guild] | digest send <guild|org|all>",
+            "help | digest preview [guild] | digest send <guild|org|all> "
+            "| digest schedule <guild> <weekday> <HH:MM>|off",
             (
                 Subcommand(
-                    "digest", "preview [guild] | send <guild|org|all>",
-                    "the flywheel digest of this week so far, only to you; post last week's now (admins)",
+                    "digest", "preview [guild] | send <guild|org|all> | schedule <guild> <weekday> <HH:MM>|off",
+                    "the flywheel digest of this week so far, only to you; post last week's now (admins); "
+                    "move or turn off a guild's weekly digest (its leads)",
                     available=True,
                 ),
                 HELP,
@@ -178,7 +181,10 @@ def parse_command(command: str, text: str) -> ParsedCommand:
     name = words[0].lower()
     sub = spec.find(name)
     if sub is None:
-        raise UsageError(f"`{command} {quoted(words[0])}` is not something I know.")
+        known = [s.name for s in spec.subcommands]
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f" Did you mean `{command} {close[0]}`?" if close else ""
+        raise UsageError(f"`{command} {quoted(words[0])}` is not something I know.{hint}")
     return ParsedCommand(spec, sub, tuple(words[1:]))
 
 

@@ -3,6 +3,7 @@
 Both are the same thin entry into :meth:`bot.digest.service.DigestService.send_due`, which
 posts only what is due and not yet posted (a ledger keyed by channel and ISO week), so the
 catch-up sends a digest missed while the bot was down, retries failed posts with backoff,
+posts a guild's digest on the slot its leads moved it to (``/factory digest schedule``),
 and otherwise does nothing.  The weekly run is there so ``factorybot jobs list`` shows when
 the next digest goes out.
 """

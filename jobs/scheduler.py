@@ -139,14 +139,16 @@ JOBS: tuple[JobSpec, ...] = (
         func="jobs.digest:send_digests",
         trigger="cron",
         trigger_args={"day_of_week": "mon", "hour": 9, "minute": 0},
-        description="Flywheel digests of last week: each guild's channel, the org's to FACTORY_DIGEST_CHANNEL",
+        description="Flywheel digests of last week: each guild's channel (unless moved or off), the org's to "
+        "FACTORY_DIGEST_CHANNEL",
     ),
     JobSpec(
         id="digest.catch_up",
         func="jobs.digest:send_digests",
         trigger="interval",
         trigger_args={"minutes": 10},
-        description="Flywheel digests still due (the bot was down on Monday, or a post failed): once each",
+        description="Flywheel digests due and not yet posted, once each: a guild's on the slot its leads chose, "
+        "one missed while the bot was down, a failed post",
     ),
 )
 

@@ -13,9 +13,9 @@ message and before the ledger says so posts it again once the lease is over.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,9 +25,10 @@ from bot.digest.chart import draw_chart
 from bot.digest.figures import MEDIANS, SYSTEM_ACTORS, TALLIES, TREND_WEEKS, Digest, build_stages, weakest_sentence
 from bot.digest.narrative import narrate
 from bot.digest.ports import DigestNotPosted, DigestPublisher, Narrator
-from bot.digest.weeks import IsoWeek, bounds, due_week
+from bot.digest.weeks import WEEKDAYS, IsoWeek, bounds, due_week, parse_slot
 from storage import digest as store
 from storage.db import Database
+from storage.guilds import is_lead
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 4
 FIRST_RETRY = timedelta(minutes=15)
 ORG_TITLE = "the whole org"
+SCHEDULE_USAGE = "`/factory digest schedule <guild> <weekday> <HH:MM>` or `/factory digest schedule <guild> off`."
 
 
 class DigestError(Exception):
@@ -150,25 +152,61 @@ class DigestService:
     # -- posting ------------------------------------------------------------------------------
 
     def send_due(self, *, now: datetime | None = None) -> SendReport:
-        """Post every digest due at ``now`` that is not posted yet: each guild's to its channel and
-        the org's to ``FACTORY_DIGEST_CHANNEL``; a failure is retried on a later run."""
+        """Post every digest due at ``now`` that is not posted yet: each guild's to its channel once its
+        own slot has come (Monday 09:00 unless a lead moved it; none when turned off) and the org's to
+        ``FACTORY_DIGEST_CHANNEL``; a failure is retried on a later run."""
         now = now or self._clock()
-        week = due_week(now, self._zone)
-        report = SendReport(week.label, org_skipped=self._org_channel is None)
+        default_week = due_week(now, self._zone)
+        report = SendReport(default_week.label, org_skipped=self._org_channel is None)
         with self._db.unit_of_work() as uow:
-            channels = {g.slug: g.channel_id for g in store.open_guilds(uow.session)}
-            posts = store.posts_of_week(uow.session, week.label)
-        if self._org_channel:
-            channels[store.ORG] = self._org_channel
-        due = {scope: channel for scope, channel in channels.items() if _may_send(posts.get(channel), now)}
-        if not due:
-            return report
+            by_week: dict[IsoWeek, dict[str, str]] = {}
+            for g in store.open_guilds(uow.session):
+                if not g.off:
+                    by_week.setdefault(self._due_week(now, g.schedule), {})[g.slug] = g.channel_id
+            if self._org_channel:
+                by_week.setdefault(default_week, {})[store.ORG] = self._org_channel
+            posts = {week: store.posts_of_week(uow.session, week.label) for week in by_week}
         if report.org_skipped:
-            log.info("org digest for %s not sent: FACTORY_DIGEST_CHANNEL is not set", week.label)
-        for digest in self.digests(week, guilds=any(scope != store.ORG for scope in due), org=store.ORG in due):
-            if digest.scope in due:
-                report.add(self._send(digest, now))
+            log.info("org digest for %s not sent: FACTORY_DIGEST_CHANNEL is not set", default_week.label)
+        for week, channels in sorted(by_week.items()):
+            due = {scope for scope, channel in channels.items() if _may_send(posts[week].get(channel), now)}
+            if not due:
+                continue
+            for digest in self.digests(week, guilds=any(scope != store.ORG for scope in due), org=store.ORG in due):
+                if digest.scope in due:
+                    report.add(self._send(digest, now))
         return report
+
+    def _due_week(self, now: datetime, schedule: tuple[int, int, int] | None) -> IsoWeek:
+        if schedule is None:
+            return due_week(now, self._zone)
+        weekday, hour, minute = schedule
+        return due_week(now, self._zone, weekday=weekday, at=time(hour, minute))
+
+    def schedule(self, guild: str, slot: Sequence[str], *, user_id: str, now: datetime | None = None) -> str:
+        """``/factory digest schedule <guild> <weekday> <HH:MM>`` or ``<guild> off`` (the guild's leads
+        and admins): move the guild's weekly digest in ``FACTORY_TIMEZONE``, or turn it off."""
+        off = [part.lower() for part in slot] == ["off"]
+        if not off and len(slot) != 2:
+            raise DigestError(f"Usage: {SCHEDULE_USAGE}")
+        try:
+            weekday, at = (None, time(0)) if off else parse_slot(*slot)
+        except ValueError as exc:
+            raise DigestError(f"{exc} For example: `/factory digest schedule {guild} thursday 14:30`.") from exc
+        with self._db.unit_of_work() as uow:
+            found = store.guild_id(uow.session, guild)
+            if found is None:
+                raise DigestError(f"No open guild called `{guild}`.")
+            if not (self._is_admin(user_id) or is_lead(uow.session, guild_id=found, member_id=user_id)):
+                raise DigestError(f"Only the leads of `{guild}` and factorybot admins can move its digest.")
+            store.set_schedule(uow.session, guild_id=found, weekday=weekday, hour=at.hour, minute=at.minute,
+                               by=user_id, now=now or self._clock())
+            uow.commit()
+        if weekday is None:
+            return (f"The weekly digest of `{guild}` is off. "
+                    f"Turn it back on with `/factory digest schedule {guild} monday 09:00`.")
+        return (f"The weekly digest of `{guild}` now goes out on {WEEKDAYS[weekday].capitalize()}s "
+                f"at {at:%H:%M} ({self._zone.key}), about the week before.")
 
     def send_now(self, target: str, *, user_id: str, now: datetime | None = None) -> list[Sent]:
         """``/factory digest send <guild|org|all>`` (admins): last week's digests, posted now unless

@@ -75,3 +75,19 @@ def due_week(now: datetime, zone: ZoneInfo, *, weekday: int = 0, at: time = time
     this_week = IsoWeek.of(now, zone)
     slot = datetime.combine(this_week.monday + timedelta(days=weekday), at, tzinfo=zone)
     return this_week.shift(-1) if now >= slot else this_week.shift(-2)
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_slot(weekday: str, clock: str) -> tuple[int, time]:
+    """``("thu", "14:30")`` -> ``(3, 14:30)``; a ValueError that says which part is wrong, with an example."""
+    day = weekday.strip().lower()
+    found = [i for i, name in enumerate(WEEKDAYS) if len(day) >= 3 and name.startswith(day)]
+    if len(found) != 1:
+        raise ValueError(f"`{weekday}` is not a weekday; write one such as `monday` or `thu`.")
+    hour_minute = _CLOCK.match(clock.strip())
+    if hour_minute is None:
+        raise ValueError(f"`{clock}` is not a time of day; write 24-hour `HH:MM` such as `09:00` or `14:30`.")
+    return found[0], time(int(hour_minute[1]), int(hour_minute[2]))

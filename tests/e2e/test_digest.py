@@ -18,7 +18,7 @@ from bot.runtime.settings import Settings, load_settings
 from bot.sandbox import SlackRequestBuilder, SlackStandIn
 from storage import digest as ledger
 from storage.db import Database
-from storage.guilds import add_guild, start_membership
+from storage.guilds import add_guild, add_lead, start_membership
 from storage.members import ensure_members
 from storage.repositories import record_activity
 from tests.e2e.conftest import ADMIN, BOT_TOKEN, MEMBER, SIGNING_SECRET, texts
@@ -123,3 +123,47 @@ def test_preview_for_anyone_send_for_admins_and_a_link_when_already_posted(
     second = texts(factory(signed, slack, "digest send mlops", user=ADMIN))
     assert "was already posted in <#C0MLOPS01>: see <https://slack.com/archives/C0MLOPS01/p" in second
     assert len(slack.calls("chat.postMessage")) == 1
+
+
+LEAD = "U0LEAD001"
+
+
+@pytest.fixture
+def moved(mlops: None, database: Database) -> None:
+    """LEAD leads mlops, whose 2026-W47 digest went out on its Monday; a second guild, llm."""
+    with database.unit_of_work() as uow:
+        s = uow.session
+        ensure_members(s, [LEAD])
+        mlops_id = ledger.guild_id(s, "mlops")
+        assert mlops_id is not None
+        add_lead(s, guild_id=mlops_id, member_id=LEAD, added_by=ADMIN, at=datetime(2026, 1, 1, tzinfo=PARIS))
+        add_guild(s, slug="llm", name="LLM", description="", channel_id="C0LLM0001", created_by=ADMIN,
+                  at=datetime(2026, 1, 1, tzinfo=PARIS))
+        posted = datetime(2026, 11, 23, 9, tzinfo=PARIS)
+        ledger.claim_post(s, channel_id="C0MLOPS01", week="2026-W47", scope="mlops", now=posted)
+        ledger.mark_posted(s, channel_id="C0MLOPS01", week="2026-W47", ts="1763884800.000100", now=posted)
+        uow.commit()
+
+
+@pytest.mark.usefixtures("moved")
+def test_a_lead_moves_their_guilds_digest_and_an_admin_turns_one_off(
+    bot: Bot, signed: SlackRequestBuilder, slack: SlackStandIn
+) -> None:
+    refused = texts(factory(signed, slack, "digest schedule mlops wednesday 14:00", user=MEMBER))
+    assert "Only the leads of `mlops` and factorybot admins can move its digest." in refused
+    wrong = texts(factory(signed, slack, "digest schedule mlops someday 14:00", user=LEAD))
+    assert "`someday` is not a weekday" in wrong and "`/factory digest schedule mlops thursday 14:30`" in wrong
+    moved = texts(factory(signed, slack, "digest schedule mlops wed 14:00", user=LEAD))
+    assert "now goes out on Wednesdays at 14:00 (Europe/Paris)" in moved
+    assert "is off" in texts(factory(signed, slack, "digest schedule llm off", user=ADMIN))
+
+    monday = run_job(bot, "digest.weekly", boot=datetime(2026, 11, 30, 8, 55, tzinfo=PARIS),
+                     fire=datetime(2026, 11, 30, 9, 0, 5, tzinfo=PARIS))
+    assert monday.detail == "2026-W48: 1 posted"
+    assert set(posts(slack)) == {LEADERS}  # mlops waits for Wednesday; llm is off
+    # every 10 minutes from Monday's 08:55: 13:55 is before the new slot, 14:05 after
+    wednesday = run_job(bot, "digest.catch_up", boot=datetime(2026, 12, 2, 13, 56, tzinfo=PARIS),
+                        fire=datetime(2026, 12, 2, 14, 5, 5, tzinfo=PARIS))
+    assert wednesday.detail == "2026-W48: 1 posted"
+    assert set(posts(slack)) == {LEADERS, "C0MLOPS01"} and "C0LLM0001" not in posts(slack)
+    assert "Flywheel digest — MLOps — week 48" in texts(posts(slack)["C0MLOPS01"]["blocks"])
