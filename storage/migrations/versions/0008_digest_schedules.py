@@ -1,15 +1,15 @@
 """digest schedules (a guild's own weekly digest slot, or off); an index for the per-guild figures
 
-Revision ID: 0010
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0008"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

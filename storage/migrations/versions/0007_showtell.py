@@ -1,15 +1,15 @@
 """showtell: series, sessions, talks, waitlist, kudos, reminder claims
 
-Revision ID: 0008
-Revises: 0009
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0009"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

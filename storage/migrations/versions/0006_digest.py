@@ -1,6 +1,6 @@
 """digest: the ledger of flywheel digests posted, one per (channel, ISO week); an activity index by subject
 
-Revision ID: 0009
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-30
 """
@@ -8,7 +8,7 @@ Create Date: 2026-11-30
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
