@@ -158,7 +158,7 @@ def peer_candidates(members: Side, rnd: Round) -> Candidates:
     # Skill points are the overlap coefficient: shared interests over the smaller count.
     # Pools are a large share of a guild, and most share several interests: keys in full.
     pick = _Ranker(
-        rnd, members, members.interest, rnd.skill_table(max(counts, default=0)), _SMALLER, counts=counts, keyed=False,
+        rnd, members, members.interest, rnd.skill_table(max(counts, default=0)), _SMALLER, counts=counts, tabled=False,
     )
     out = Candidates([], [])
     for a in range(len(members)):
@@ -182,18 +182,17 @@ class _Ranker:
     skills are ``table[n][k]`` with n the chooser's count of skills (``_CHOOSER``), the
     partner's (``_PARTNER``, from ``counts``) or the smaller of the two (``_SMALLER``).
 
-    ``keyed``, for a large side of which each pool is a small sample: most of a rank key
-    depends on the partner alone once the chooser's working hours are known — PRIORITY,
-    FRESH, cross-team points, skill points for one shared skill (a *static* key) — plus
-    the hours points, so the index hands out pools with those keys already summed
-    (:meth:`PartnerIndex.keyed_pool`), and only the exceptions are corrected one by one:
-    partners sharing two skills or more, in the chooser's team, or met recently.
-    Otherwise each key is computed in full.
+    ``tabled``, for a large side of which a pool is a small sample: once the chooser's
+    working hours are known, most of a rank key depends on the partner alone — PRIORITY,
+    FRESH, cross-team and hours points, skill points for one shared skill — so it is
+    tabled per working-hours profile (:meth:`_table`) and read for the whole pool at
+    once; only the exceptions are corrected one by one: partners sharing two skills or
+    more, in the chooser's team, or met recently.  Otherwise each key is computed in full.
     """
 
     def __init__(
         self, rnd: Round, partners: Side, masks: list[int], table: list[list[int]], mode: int, *,
-        counts: list[int] | None = None, keyed: bool = True,
+        counts: list[int] | None = None, tabled: bool = True,
     ) -> None:
         self.rnd = rnd
         self.partners = partners
@@ -201,7 +200,7 @@ class _Ranker:
         self.table = table
         self.mode = mode
         self.counts = [0] * len(masks) if mode == _CHOOSER else counts
-        self.keyed = keyed
+        self.tabled = tabled
         self.index = PartnerIndex(masks, partners.profile, rnd.profiles, partners.rank)
         self._first: PartnerIndex | None = None
         self.ids = {pid: i for i, pid in enumerate(partners.ids)}
@@ -212,6 +211,7 @@ class _Ranker:
             if t >= 0:
                 self.teams.setdefault(t, set()).add(i)
         self._statics: dict[tuple[bool, int], list[int]] = {}
+        self._tables: dict[tuple[int, bool, int], list[int]] = {}
 
     def _rows(self, n: int, offset: int) -> list[list[int]]:
         """``rows[c][k]``: skill points, less ``offset``, of k skills shared by a chooser with n and a partner with c."""
@@ -222,9 +222,9 @@ class _Ranker:
             return table
         return [table[min(n, c)] for c in range(len(table))]
 
-    def _static(self, has_team: bool, rows: list[list[int]] | None, n: int) -> tuple[tuple[bool, int], list[int]]:
-        """Per partner, the static rank key for a chooser with (or without) a team: PRIORITY, FRESH,
-        cross-team points and, given skill ``rows``, the points of one shared skill (of n)."""
+    def _static(self, has_team: bool, rows: list[list[int]] | None, n: int) -> list[int]:
+        """Per partner, what a chooser with (or without) a team sees whatever the hours: PRIORITY,
+        FRESH, cross-team points and, given skill ``rows``, the points of one shared skill (of n)."""
         flavor = (has_team, -1 if rows is None else n if self.mode == _SMALLER else 0)
         static = self._statics.get(flavor)
         if static is None:
@@ -234,7 +234,20 @@ class _Ranker:
                 + (rows[c][1] if rows is not None and len(rows[c]) > 1 else 0)
                 for priority, team, c in zip(self.partners.priority, self.partners.team, self.counts)
             ]
-        return flavor, static
+        return static
+
+    def _table(self, profile: int, has_team: bool, rows: list[list[int]], n: int) -> list[int]:
+        """Per partner, the rank key for one shared skill, before the corrections, for a chooser
+        in working-hours ``profile``.  Its values are few, and shared rather than copied."""
+        key = (profile, has_team, n if self.mode == _SMALLER else 0)
+        out = self._tables.get(key)
+        if out is None:
+            static, hours, n_profiles = self._static(has_team, rows, n), self.hours[profile], len(self.hours)
+            distinct = sorted(set(static))
+            values = [value + hours[p] for value in distinct for p in range(n_profiles)]
+            at = {value: k * n_profiles for k, value in enumerate(distinct)}
+            out = self._tables[key] = [values[at[v] + p] for v, p in zip(static, self.partners.profile)]
+        return out
 
     def pick(
         self, side: Side, i: int, mine: int, budget: int, fallbacks: tuple[int, int], *, rescan: bool = True
@@ -250,16 +263,15 @@ class _Ranker:
         # pool: rank keys leave them out, and the scores get them back.
         offset = self.table[n][1] if self.mode == _CHOOSER and n else 0
         rows = self._rows(n, offset)
-        if self.keyed:
-            flavor, static = self._static(team >= 0, rows, n)
-            pool, keys = self.index.keyed_pool(mine, profile, start, budget, flavor, static)
-            if len(set(pool)) < len(pool):  # someone sharing two skills, sampled for both
-                pool, keys = _first_occurrences(pool, keys)
+        found = self.index.pool(mine, profile, start, budget)
+        if self.tabled:
+            pool = found if len(set(found)) == len(found) else list(dict.fromkeys(found))
+            keys = list(map(self._table(profile, team >= 0, rows, n).__getitem__, pool))
             if n >= 2 and pool:
                 self._share_more(pool, keys, mine, rows)
         else:
             pool, keys = [], []
-            self._add(pool, keys, self.index.pool(mine, profile, start, budget), side.profile[i], team, mine, rows)
+            self._add(pool, keys, found, profile, team, mine, rows)
         extra = []
         if fallbacks[0]:
             extra += self.index.fallbacks(profile, start, fallbacks[0])
@@ -270,9 +282,9 @@ class _Ranker:
             extra += self._first.fallbacks(profile, start, fallbacks[1])
         if extra:
             self._add(pool, keys, extra, profile, team, mine, rows)
-        found = bool(pool)
+        weighed = bool(pool)
         pool, keys = self._exclude(pool, keys, side.ids[i])
-        if not pool and rescan and (found or fallbacks[0] or fallbacks[1]):
+        if not pool and rescan and (weighed or fallbacks[0] or fallbacks[1]):
             everyone = range(len(self.partners)) if fallbacks[0] or fallbacks[1] else self.index.everyone_sharing(mine)
             pool, keys = [], []
             self._add(pool, keys, everyone, profile, team, mine, rows)
@@ -308,7 +320,7 @@ class _Ranker:
         """Append those of ``people`` not in the pool yet, their rank keys computed in full."""
         present = set(pool)
         new = [x for x in dict.fromkeys(people) if x not in present]
-        _, static = self._static(team >= 0, None, 0)
+        static = self._static(team >= 0, None, 0)
         hours, profile_of, masks, counts = self.hours[profile], self.partners.profile, self.masks, self.counts
         pool += new
         keys += [static[x] + hours[profile_of[x]] + rows[counts[x]][(masks[x] & mine).bit_count()] for x in new]
@@ -323,12 +335,6 @@ class _Ranker:
             excluded.add(own)
         keep = [k for k, x in enumerate(pool) if x not in excluded]
         return [pool[k] for k in keep], [keys[k] for k in keep]
-
-
-def _first_occurrences(pool: list[int], keys: list[int]) -> tuple[list[int], list[int]]:
-    seen: set[int] = set()
-    keep = [k for k, x in enumerate(pool) if not (x in seen or seen.add(x))]
-    return [pool[k] for k in keep], [keys[k] for k in keep]
 
 
 _SCORE = FRESH | POINTS
@@ -376,8 +382,7 @@ class PartnerIndex:
     popular partners are not everyone's whole pool.
 
     Only that offset differs between two people with the same skills and working hours,
-    so what a pool reads is planned once per (skill, profile, share) and reused, and so
-    are the rank keys that come with it (:meth:`keyed_pool`).
+    so what a pool reads is planned once per (skill, profile, share) and reused.
     """
 
     def __init__(
@@ -386,7 +391,6 @@ class PartnerIndex:
     ) -> None:
         n_profiles = len(all_profiles.spans)
         self._profiles = all_profiles
-        self._profile_of = profiles
         by_skill: dict[int, list[list[int]]] = {}
         by_profile: list[list[int]] = [[] for _ in range(n_profiles)]
         people = range(len(masks)) if only is None else [i for i in range(len(masks)) if only[i]]
@@ -405,7 +409,6 @@ class PartnerIndex:
         self.members = {bit: frozenset(i for bucket in buckets for i in bucket) for bit, buckets in by_skill.items()}
         self._shares: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
         self._plans: dict[tuple[int, int, int], tuple[tuple[int, ...], int, int]] = {}
-        self._statics: dict[tuple[int, int, object], tuple[int, ...]] = {}
 
     def pool(self, mask: int, profile: int, start: int, budget: int) -> list[int]:
         """People sharing a skill of ``mask`` (duplicates possible), at most about ``budget``."""
@@ -413,39 +416,6 @@ class PartnerIndex:
         for bit, want in self._share(mask, budget):
             self._take(bit, profile, start, want, out)
         return out
-
-    def keyed_pool(
-        self, mask: int, profile: int, start: int, budget: int, flavor: object, static: list[int]
-    ) -> tuple[list[int], list[int]]:
-        """:meth:`pool`, and for each person ``static[person]`` plus their hours points with ``profile``.
-
-        ``flavor`` names ``static``: its values are kept per bucket and flavor.
-        """
-        people: list[int] = []
-        keys: list[int] = []
-        hours = self._profiles.points()[profile]
-        for bit, want in self._share(mask, budget):
-            buckets = self.by_skill[bit]
-            whole, last, short = self._plan(bit, profile, want)
-            for p in whole:
-                people += buckets[p]
-                keys += map(hours[p].__add__, self._static(bit, p, flavor, static))
-            if short:
-                bucket, values, n = buckets[last], self._static(bit, last, flavor, static), len(buckets[last])
-                off = start % n
-                people += bucket[off : off + short]
-                window = values[off : off + short]
-                if off + short > n:
-                    people += bucket[: off + short - n]
-                    window += values[: off + short - n]
-                keys += map(hours[last].__add__, window)
-        return people, keys
-
-    def _static(self, bit: int, p: int, flavor: object, static: list[int]) -> tuple[int, ...]:
-        values = self._statics.get((bit, p, flavor))
-        if values is None:
-            values = self._statics[(bit, p, flavor)] = tuple([static[i] for i in self.by_skill[bit][p]])
-        return values
 
     def _share(self, mask: int, budget: int) -> tuple[tuple[int, int], ...]:
         """How many to take per skill: all when they fit the budget, else rare skills first, in full."""
